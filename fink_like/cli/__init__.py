@@ -1,0 +1,97 @@
+"""The ``fink-like`` command: one console script, one module per subcommand.
+
+Each subcommand module defines ``register(subparsers)``, which adds its parser and sets
+``handler`` to a function ``(args, settings) -> int``. Heavy imports (Spark, torch)
+happen inside handlers so that ``fink-like --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from fink_like import __version__
+from fink_like.errors import ConfigError, FinkLikeError, UsageError
+
+# Subcommand name -> module under fink_like.cli. Explicit on purpose: no folder scanning.
+COMMANDS = {
+    "config": "fink_like.cli.config_cmd",
+    "kafka": "fink_like.cli.kafka_cmd",
+    "simulate": "fink_like.cli.simulate_cmd",
+    "ingest": "fink_like.cli.jobs_cmd",
+    "science": "fink_like.cli.jobs_cmd",
+    "distribute": "fink_like.cli.jobs_cmd",
+    "archive": "fink_like.cli.jobs_cmd",
+    "run": "fink_like.cli.run_cmd",
+    "modules": "fink_like.cli.modules_cmd",
+    "al": "fink_like.cli.al_cmd",
+    "consume": "fink_like.cli.consume_cmd",
+    "topics": "fink_like.cli.topics_cmd",
+    "schema": "fink_like.cli.schema_cmd",
+    "query": "fink_like.cli.query_cmd",
+    "serve": "fink_like.cli.serve_cmd",
+    "reprocess": "fink_like.cli.reprocess_cmd",
+    "bench": "fink_like.cli.bench_cmd",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 itself; keep that, but through UsageError
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="fink-like", description="An alert broker for ZTF and Rubin.")
+    parser.add_argument("--version", action="version", version=f"fink-like {__version__}")
+    parser.add_argument(
+        "--config", "-c", metavar="FILE",
+        help="YAML settings file (default: $FINK_LIKE_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    registered = set()
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a subcommand whose module is not part of this build
+        module.register(sub)
+        registered.add(module_name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    from fink_like.config import load_settings
+    from fink_like.logs import setup_logging
+
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 2
+        setup_logging(args.log_level)
+        settings = load_settings(args.config)
+        return int(args.handler(args, settings) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except FinkLikeError as exc:
+        logging.getLogger("fink_like").debug("failed", exc_info=True)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

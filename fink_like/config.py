@@ -1,0 +1,328 @@
+"""One typed, frozen settings object for every job, command and service.
+
+Settings are read from a YAML file (``conf/local.yaml`` is the embedded default) and
+then overridden by environment variables. Every key ``a.b.c`` has the variable
+``FINK_LIKE__A__B__C`` (upper case, double underscores); values in variables are parsed
+as YAML, so ``FINK_LIKE__SPARK__SHUFFLE_PARTITIONS=4`` gives an integer.
+Secrets are ``SecretStr``: they print as ``**********`` and are read with
+``get_secret_value()`` only where a client is built.
+
+Examples
+--------
+>>> s = load_settings(None, env={"FINK_LIKE__KAFKA__BOOTSTRAP_SERVERS": "k1:9092"})
+>>> s.kafka.bootstrap_servers
+'k1:9092'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from fink_like.errors import ConfigError
+
+ENV_PREFIX = "FINK_LIKE__"
+
+
+class Section(BaseModel):
+    """Base of every settings section: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(Section):
+    """How to reach Kafka. ``embedded`` starts tansu on loopback and overrides the servers."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    embedded: bool = True
+    embedded_dir: str = "var/kafka"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: str | None = None
+    ssl_certificate_location: str | None = None
+    ssl_key_location: str | None = None
+    ssl_key_password: SecretStr | None = None
+    # "python": the project's Spark Python Data Source on confluent-kafka.
+    # "jvm": Spark's own spark-sql-kafka connector, where the cluster has it.
+    connector: Literal["python", "jvm"] = "python"
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class InputSettings(Section):
+    """Which survey streams the ingestion job consumes, and how fast."""
+
+    topics: list[str] = Field(default_factory=lambda: ["ztf-alerts", "lsst-alerts"])
+    topic_pattern: str | None = None
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int = Field(default=20000, gt=0)
+
+
+class SparkSettings(Section):
+    """Spark session and streaming trigger."""
+
+    master: str = "local[2]"
+    app_name: str = "fink-like"
+    trigger_seconds: float = Field(default=2.0, ge=0)
+    shuffle_partitions: int = Field(default=2, gt=0)
+    arrow_batch_size: int = Field(default=2000, gt=0)
+    checkpoint_dir: str = "var/checkpoints"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class LakeSettings(Section):
+    """The Parquet lake: ``file://`` by default, ``hdfs://`` or ``s3a://`` on clusters."""
+
+    root: str = "var/lake"
+    raw: str = "raw"
+    science: str = "science"
+    quarantine: str = "quarantine"
+
+
+class QuarantineSettings(Section):
+    """Where undecodable or invalid messages go, with their reason and original bytes."""
+
+    sink: Literal["lake", "topic"] = "lake"
+    topic: str = "fink-like-quarantine"
+
+
+class ModuleSpec(Section):
+    """One science module to run: its entry-point name and its parameters."""
+
+    name: str
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScienceSettings(Section):
+    """Quality cuts per survey (filter expressions) and the ordered list of modules."""
+
+    quality_cuts: dict[str, str] = Field(default_factory=dict)
+    modules: list[ModuleSpec] = Field(default_factory=list)
+
+
+class FilterSpec(Section):
+    """One filter feeding one topic.
+
+    Exactly one of ``expression`` (SQL-like boolean over columns), ``plugin``
+    (entry point in ``fink_like.filters``) or ``watchlist`` (objects and sky regions).
+    """
+
+    name: str
+    topic: str
+    expression: str | None = None
+    plugin: str | None = None
+    watchlist: dict[str, Any] | None = None
+    cutouts: bool = True
+    enabled: bool = True
+
+
+class DistributionSettings(Section):
+    """How enriched alerts are published."""
+
+    schema_dir: str = "schemas/distribution"
+    schema_topic: str = "fink-like-schemas"
+    filters: list[FilterSpec] = Field(default_factory=list)
+
+
+class ArchiveSettings(Section):
+    """The HBase-shaped archive: ``embedded`` (SQLite) or ``hbase`` (happybase over Thrift)."""
+
+    backend: Literal["embedded", "hbase"] = "embedded"
+    path: str = "var/archive.sqlite"
+    table_prefix: str = "fink_like"
+    hbase_host: str = "localhost"
+    hbase_port: int = Field(default=9090, gt=0, lt=65536)
+    hbase_pool_size: int = Field(default=4, gt=0)
+    batch_size: int = Field(default=500, gt=0)
+    retries: int = Field(default=3, ge=0)
+
+
+class ApiSettings(Section):
+    """The REST API."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, lt=65536)
+    max_results: int = Field(default=10000, gt=0)
+    default_limit: int = Field(default=100, gt=0)
+
+
+class MetricsSettings(Section):
+    """The Prometheus endpoint."""
+
+    enabled: bool = True
+    port: int = Field(default=9108, ge=0, lt=65536)
+
+
+class SimulatorSettings(Section):
+    """What ``fink-like simulate`` and ``fink-like run`` replay."""
+
+    data_dir: str = "../shared/data"
+    rate: float = Field(default=300.0, gt=0)
+    ztf_topic: str = "ztf-alerts"
+    lsst_topic: str = "lsst-alerts"
+
+
+class Settings(Section):
+    """Everything fink-like can be told. Build it with :func:`load_settings`."""
+
+    kafka: KafkaSettings = KafkaSettings()
+    input: InputSettings = InputSettings()
+    spark: SparkSettings = SparkSettings()
+    lake: LakeSettings = LakeSettings()
+    quarantine: QuarantineSettings = QuarantineSettings()
+    science: ScienceSettings = ScienceSettings()
+    distribution: DistributionSettings = DistributionSettings()
+    archive: ArchiveSettings = ArchiveSettings()
+    api: ApiSettings = ApiSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _none_is_default(cls, value):
+        # An empty YAML section (``kafka:`` with nothing under it) means "defaults".
+        return {} if value is None else value
+
+    def lake_path(self, which: str) -> str:
+        """The URI of one lake area: ``raw``, ``science`` or ``quarantine``."""
+        return join_uri(self.lake.root, getattr(self.lake, which))
+
+    def redacted(self) -> dict:
+        """The settings as plain data, secrets masked, for printing and logs."""
+        return _mask(self.model_dump(mode="json"))
+
+
+def join_uri(root: str, *parts: str) -> str:
+    """Join path parts under a local path or a URI (``file://``, ``hdfs://``, ``s3a://``)."""
+    return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+def _mask(data):
+    if isinstance(data, dict):
+        return {k: ("**********" if _is_secret_key(k) and v else _mask(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_mask(v) for v in data]
+    return data
+
+
+def _is_secret_key(key: str) -> bool:
+    return "password" in key or "secret" in key
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict:
+    tree: dict = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        if not path:
+            continue
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"environment variable {name}: not valid YAML ({exc})") from exc
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return tree
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        lines.append(f"{key}: {err['msg']}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """Read a YAML mapping, turning every failure into a ConfigError that names the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration file {path} must hold a mapping, not {type(data).__name__}")
+    return data
+
+
+def load_settings(
+    path: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from a YAML file, then environment variables, then ``overrides``.
+
+    Parameters
+    ----------
+    path
+        YAML file; ``None`` uses only defaults. ``FINK_LIKE_CONFIG`` names the file when
+        ``path`` is ``None``.
+    env
+        Environment to read overrides from (default ``os.environ``).
+    overrides
+        Nested mapping applied last (used by tests and CLI flags).
+
+    Raises
+    ------
+    ConfigError
+        Naming every offending key, e.g. ``kafka.security_protocol: Input should be ...``.
+    """
+    env = os.environ if env is None else env
+    if path is None:
+        path = env.get("FINK_LIKE_CONFIG")
+    data = read_yaml(path) if path else {}
+    data = _merge(data, _env_overrides(env))
+    if overrides:
+        data = _merge(data, dict(overrides))
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
+    _check_consistency(settings)
+    return settings
+
+
+def _check_consistency(s: Settings) -> None:
+    k = s.kafka
+    if k.security_protocol.startswith("SASL") and not (k.sasl_mechanism and k.sasl_username):
+        raise ConfigError(
+            "kafka.sasl_mechanism and kafka.sasl_username are required when "
+            f"kafka.security_protocol is {k.security_protocol}"
+        )
+    if k.sasl_mechanism and not k.security_protocol.startswith("SASL"):
+        raise ConfigError("kafka.sasl_mechanism is set but kafka.security_protocol is not SASL_*")
+    if not s.input.topics and not s.input.topic_pattern:
+        raise ConfigError("input.topics is empty and input.topic_pattern is not set: nothing to consume")
+    seen = set()
+    for spec in s.distribution.filters:
+        kinds = [x for x in (spec.expression, spec.plugin, spec.watchlist) if x is not None]
+        if len(kinds) != 1:
+            raise ConfigError(
+                f"distribution.filters[{spec.name}]: give exactly one of expression, plugin, watchlist"
+            )
+        if spec.name in seen:
+            raise ConfigError(f"distribution.filters: the name {spec.name!r} is used twice")
+        seen.add(spec.name)

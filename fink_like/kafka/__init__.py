@@ -1,0 +1,1 @@
+"""Kafka transport: client settings, the embedded broker, and the Spark Python Data Source."""
