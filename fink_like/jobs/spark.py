@@ -1,0 +1,52 @@
+"""The Spark session, configured once for every job and test."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from fink_like.config import Settings
+
+
+def get_spark(settings: Settings):
+    """Return the (possibly shared) SparkSession for ``settings``, with the Kafka source registered.
+
+    Python workers run this interpreter (``PYSPARK_PYTHON``), so they see the same
+    virtualenv, pyarrow included. On a cluster, ``spark-submit`` sets the master and
+    the interpreter; ``settings.spark.master`` only applies when none is set.
+    """
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    s = settings.spark
+    builder = (
+        SparkSession.builder.appName(s.app_name)
+        .config("spark.sql.shuffle.partitions", str(s.shuffle_partitions))
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(s.arrow_batch_size))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+        .config("spark.driver.memory", "3g")
+    )
+    if "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", "") and not os.environ.get("SPARK_MASTER"):
+        builder = builder.master(s.master)
+    for key, value in s.conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    register_sources(spark)
+    return spark
+
+
+def register_sources(spark) -> None:
+    """Register the project's Python Data Sources (idempotent)."""
+    try:
+        from fink_like.kafka.datasource import KafkaDataSource
+    except ModuleNotFoundError as exc:
+        if exc.name != "fink_like.kafka.datasource":
+            raise
+        return
+    spark.dataSource.register(KafkaDataSource)
