@@ -1,0 +1,216 @@
+"""What a micro-batch does to one input partition, as plain Arrow code (no Spark here).
+
+A :class:`Pipeline` is picklable configuration. Spark ships it to executors, where
+:meth:`Pipeline.run_partition` turns one partition of Kafka messages (or lake rows)
+into lake files, archive rows and topic messages, and returns its counts. Heavy
+objects (science modules, filter engine, archive writer) are built once per executor
+process and cached.
+
+Every alert is accounted for: ``consumed == raw + quarantined`` for each partition.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fink_like.config import Settings
+from fink_like.jobs import lake
+
+STAGES = ("raw", "science", "archive", "distribute")
+SOURCES = ("kafka", "raw", "science")
+
+_CACHE: dict = {}
+
+
+@dataclass
+class PartitionStats:
+    """Counts of one input partition of one micro-batch."""
+
+    consumed: int = 0
+    raw: int = 0
+    quarantined: int = 0
+    quarantine_reasons: dict = field(default_factory=dict)
+    science: int = 0
+    quality_rejected: int = 0
+    archived: int = 0
+    published: dict = field(default_factory=dict)
+    module_errors: dict = field(default_factory=dict)
+    module_seconds: dict = field(default_factory=dict)
+    stage_seconds: dict = field(default_factory=dict)
+    # Seconds from each alert's Kafka timestamp to the moment its partition finished its
+    # last stage (publication confirmed, when distributing).
+    latencies: list = field(default_factory=list)
+    scores: dict = field(default_factory=dict)       # column -> list of values (for reports)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The stages to apply, from which source, with which settings.
+
+    Parameters
+    ----------
+    settings
+        The broker's settings (picklable).
+    source
+        ``kafka`` (raw messages), ``raw`` (raw lake rows) or ``science`` (science lake rows).
+    stages
+        Subset of :data:`STAGES`, applied in that order.
+    bootstrap
+        Kafka bootstrap servers for publishing (the embedded broker's when embedded).
+    """
+
+    settings: Settings
+    source: str
+    stages: tuple[str, ...]
+    bootstrap: str = ""
+    score_columns: tuple[str, ...] = ()
+
+    def run_partition(self, table: pa.Table, batch_id: int, partition_id: int) -> PartitionStats:
+        """Apply the stages to one input partition and return its counts."""
+        stats = PartitionStats(consumed=table.num_rows)
+        name = lake.file_name(batch_id, partition_id)
+        if self.source == "kafka":
+            table = self._decode(table, name, stats)
+        if "science" in self.stages:
+            table = self._timed(stats, "science", self._science, table, name)
+        if "archive" in self.stages and table.num_rows:
+            stats.archived = self._timed(stats, "archive", self._archive, table)
+        if "distribute" in self.stages and table.num_rows:
+            stats.published = self._timed(stats, "distribute", self._distribute, table)
+        if table.num_rows and "kafka_timestamp" in table.column_names:
+            stats.latencies = end_to_end_latencies(table)
+        for column in self.score_columns:
+            if column in table.column_names:
+                stats.scores[column] = [v for v in table[column].to_pylist() if v is not None]
+        return stats
+
+    @staticmethod
+    def _timed(stats: PartitionStats, stage: str, fn, *args):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            stats.stage_seconds[stage] = stats.stage_seconds.get(stage, 0.0) + time.perf_counter() - t0
+
+    # -- stages ---------------------------------------------------------------------
+
+    def _decode(self, messages: pa.Table, name: str, stats: PartitionStats) -> pa.Table:
+        from fink_like.surveys import decode_batch
+
+        t0 = time.perf_counter()
+        canonical, quarantine = decode_batch(messages)
+        stats.raw, stats.quarantined = canonical.num_rows, quarantine.num_rows
+        for reason in quarantine["reason"].to_pylist():
+            stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
+        if "raw" in self.stages:
+            lake.write_partitioned(canonical, self.settings.lake_path("raw"), name)
+            self._quarantine(quarantine, name)
+        stats.stage_seconds["decode"] = time.perf_counter() - t0
+        return canonical
+
+    def _quarantine(self, quarantine: pa.Table, name: str) -> None:
+        if quarantine.num_rows == 0:
+            return
+        if self.settings.quarantine.sink == "lake":
+            lake.write_partitioned(quarantine, self.settings.lake_path("quarantine"), name)
+            return
+        from fink_like.kafka.producer import produce_rows
+
+        produce_rows(self._kafka_conf(), self.settings.quarantine.topic,
+                     keys=quarantine["key"].to_pylist(), values=quarantine["value"].to_pylist(),
+                     headers=[[("reason", r.encode())] for r in quarantine["reason"].to_pylist()])
+
+    def _science(self, table: pa.Table, name: str) -> pa.Table:
+        runner = self._cached("runner", self._build_runner)
+        mask = quality_mask(table, self.settings.science.quality_cuts)
+        enriched = runner.process(table, mask=mask)
+        lake.write_partitioned(enriched, self.settings.lake_path("science"), name)
+        return enriched
+
+    def _archive(self, table: pa.Table) -> int:
+        writer = self._cached("archive", self._build_archive)
+        return writer.write(table)
+
+    def _distribute(self, table: pa.Table) -> dict:
+        from fink_like.distribution import publish
+
+        engine = self._cached("engine", lambda: self._build_engine(table.schema))
+        return publish(table, engine, self._kafka_conf())
+
+    # -- per-process objects ----------------------------------------------------------
+
+    def _cached(self, kind: str, build):
+        key = (kind, id(type(self)), self.settings.model_dump_json(), self.bootstrap)
+        if key not in _CACHE:
+            _CACHE[key] = build()
+        return _CACHE[key]
+
+    def _build_runner(self):
+        from fink_like.science.registry import load_modules
+        from fink_like.science.runner import ScienceRunner
+
+        specs = [m for m in self.settings.science.modules if m.enabled]
+        return ScienceRunner(load_modules(specs))
+
+    def _build_archive(self):
+        from fink_like.archive.writer import ArchiveWriter
+
+        return ArchiveWriter(self.settings)
+
+    def _build_engine(self, schema: pa.Schema):
+        from fink_like.filters.engine import FilterEngine
+
+        return FilterEngine(self.settings.distribution.filters, schema)
+
+    def _kafka_conf(self) -> dict:
+        from fink_like.kafka.conf import client_conf
+
+        return client_conf(self.settings.kafka, self.bootstrap or None)
+
+
+def quality_mask(table: pa.Table, cuts: dict[str, str]) -> pa.BooleanArray | None:
+    """Rows passing their survey's quality cut (``science.quality_cuts``); None if no cuts."""
+    if not cuts or table.num_rows == 0:
+        return None
+    from fink_like.filters.expr import compile_filter
+
+    mask = pa.array([True] * table.num_rows)
+    for survey, text in cuts.items():
+        passed = compile_filter(text, table.schema).evaluate(table)
+        in_survey = pc.equal(table["survey"], survey)
+        mask = pc.if_else(in_survey, pc.fill_null(passed, False), mask)
+    return mask
+
+
+def end_to_end_latencies(table: pa.Table) -> list[float]:
+    """Seconds from each row's Kafka timestamp until now."""
+    now_ms = time.time() * 1000.0
+    sent = table["kafka_timestamp"].cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return ((now_ms - sent) / 1000.0).tolist()
+
+
+def concat(batches: Iterable[pa.RecordBatch]) -> pa.Table:
+    """One table from a partition's Arrow batches (empty batches allowed)."""
+    batches = list(batches)
+    if not batches:
+        return pa.table({})
+    return pa.Table.from_batches(batches)
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """Cast columns that Spark hands back (e.g. microsecond timestamps) to the canonical types."""
+    from fink_like.surveys.canonical import CANONICAL_SCHEMA
+
+    columns = []
+    for name in table.column_names:
+        column = table[name]
+        index = CANONICAL_SCHEMA.get_field_index(name)
+        if index >= 0 and column.type != CANONICAL_SCHEMA.field(index).type:
+            column = column.cast(CANONICAL_SCHEMA.field(index).type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)

@@ -1,0 +1,139 @@
+"""Structured Streaming wiring: a source, ``foreachBatch``, and the stages on executors.
+
+Every streaming job of the broker (ingest, science, distribute, archive and the combined
+``run``) is one :func:`start` call with a different source and set of stages. Each
+micro-batch runs :meth:`Pipeline.run_partition` on every input partition through
+``mapInArrow`` and collects one small row of counts per partition back to the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from typing import Callable
+
+import pyarrow as pa
+
+from fink_like.config import Settings, join_uri
+from fink_like.errors import ConfigError
+from fink_like.jobs.report import Totals
+from fink_like.jobs.stages import SOURCES, STAGES, Pipeline, PartitionStats, concat, conform
+
+log = logging.getLogger("fink_like.jobs")
+
+STATS_SCHEMA = "stats string"
+
+
+def kafka_frame(spark, settings: Settings, bootstrap: str):
+    """The survey topics as a streaming DataFrame (Kafka connector chosen by configuration)."""
+    from fink_like.kafka.conf import client_conf, spark_options
+
+    fmt = "kafka" if settings.kafka.connector == "jvm" else "finkkafka"
+    options = spark_options(client_conf(settings.kafka, bootstrap))
+    if fmt == "kafka":
+        # The JVM connector accepts only a few librdkafka-style keys under "kafka.".
+        options = {k: v for k, v in options.items() if k in _JVM_KEYS}
+    inp = settings.input
+    if inp.topic_pattern:
+        options["subscribePattern"] = inp.topic_pattern
+    else:
+        options["subscribe"] = ",".join(inp.topics)
+    options["startingOffsets"] = inp.starting_offsets
+    options["maxOffsetsPerTrigger"] = str(inp.max_offsets_per_trigger)
+    options["failOnDataLoss"] = "false"
+    df = spark.readStream.format(fmt).options(**options).load()
+    return df.select("key", "value", "topic", "partition", "offset", "timestamp")
+
+
+_JVM_KEYS = {
+    "kafka.bootstrap.servers", "kafka.security.protocol", "kafka.sasl.mechanism",
+    "kafka.ssl.truststore.location", "kafka.ssl.keystore.location",
+}
+
+
+def lake_frame(spark, settings: Settings, area: str, schema: pa.Schema, max_files: int = 64):
+    """A lake area (``raw`` or ``science``) as a streaming file source."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    spark_schema = from_arrow_schema(schema)
+    return (
+        spark.readStream.schema(spark_schema)
+        .option("maxFilesPerTrigger", str(max_files))
+        .parquet(settings.lake_path(area))
+    )
+
+
+class BatchRunner:
+    """The ``foreachBatch`` callback: runs the pipeline on every partition, gathers counts."""
+
+    def __init__(self, pipeline: Pipeline, totals: Totals, on_batch: Callable | None = None):
+        self.pipeline = pipeline
+        self.totals = totals
+        self.on_batch = on_batch
+
+    def __call__(self, df, batch_id: int) -> None:
+        pipeline = self.pipeline
+        from_kafka = pipeline.source == "kafka"
+
+        def run(batches):
+            from pyspark import TaskContext
+
+            table = concat(batches)
+            if not from_kafka:
+                table = conform(table)
+            stats = pipeline.run_partition(table, batch_id, TaskContext.get().partitionId())
+            yield pa.RecordBatch.from_pylist([{"stats": json.dumps(asdict(stats))}])
+
+        rows = df.mapInArrow(run, STATS_SCHEMA).collect()
+        parts = [PartitionStats(**json.loads(r["stats"])) for r in rows]
+        self.totals.add_batch(batch_id, parts)
+        log.info("batch done", extra={"batch": batch_id, **self.totals.batch_summary(parts)})
+        if self.on_batch:
+            self.on_batch(batch_id, parts, self.totals)
+
+
+def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], name: str,
+          bootstrap: str = "", available_now: bool = False, totals: Totals | None = None,
+          on_batch: Callable | None = None, input_schema: pa.Schema | None = None):
+    """Start one streaming query; returns ``(query, totals)``.
+
+    Parameters
+    ----------
+    source
+        ``kafka``, ``raw`` or ``science`` (see :data:`fink_like.jobs.stages.SOURCES`).
+    stages
+        Stages to apply, a subset of :data:`fink_like.jobs.stages.STAGES`.
+    name
+        Query name; also the checkpoint folder under ``spark.checkpoint_dir``.
+    available_now
+        Process what is available, then stop (batch-like); otherwise run every
+        ``spark.trigger_seconds``.
+    input_schema
+        Arrow schema of a lake source (required unless ``source`` is ``kafka``).
+    """
+    if source not in SOURCES:
+        raise ConfigError(f"unknown source {source!r}; expected one of {SOURCES}")
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise ConfigError(f"unknown stages {sorted(unknown)}; expected a subset of {STAGES}")
+    totals = totals or Totals()
+    pipeline = Pipeline(settings, source, tuple(stages), bootstrap, score_columns=_score_columns(settings))
+    if source == "kafka":
+        df = kafka_frame(spark, settings, bootstrap)
+    else:
+        df = lake_frame(spark, settings, source, input_schema)
+    writer = (
+        df.writeStream.queryName(name)
+        .option("checkpointLocation", join_uri(settings.spark.checkpoint_dir, name))
+        .foreachBatch(BatchRunner(pipeline, totals, on_batch))
+    )
+    if available_now:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=f"{settings.spark.trigger_seconds} seconds")
+    return writer.start(), totals
+
+
+def _score_columns(settings: Settings) -> tuple[str, ...]:
+    return ("snia_prob", "mulens_prob", "bnn_snia_mean")
