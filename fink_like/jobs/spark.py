@@ -31,7 +31,8 @@ def get_spark(settings: Settings):
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
         .config("spark.driver.memory", "3g")
     )
-    if "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", "") and not os.environ.get("SPARK_MASTER"):
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # Not under spark-submit (which launches us with a gateway and its own master).
         builder = builder.master(s.master)
     for key, value in s.conf.items():
         builder = builder.config(key, value)

@@ -1,0 +1,58 @@
+"""The streaming jobs, one subcommand each: ``ingest``, ``science``, ``distribute``, ``archive``.
+
+Each also runs under ``spark-submit bin/<job>.py``. By default a job runs until stopped
+(Ctrl-C, or ``--timeout``); ``--available-now`` processes what is there and exits.
+"""
+
+from __future__ import annotations
+
+import json
+
+# job -> (help, source, stages, source with --from-kafka, stages with --from-kafka)
+JOBS = {
+    "ingest": ("consume the survey topics into the raw lake (stream2raw)",
+               "kafka", ("raw",)),
+    "science": ("enrich the raw lake into the science lake (raw2science)",
+                "raw", ("science",)),
+    "distribute": ("publish the science lake on filtered topics",
+                   "science", ("distribute",)),
+    "archive": ("write the science lake into the archive",
+                "science", ("archive",)),
+}
+
+
+def register(sub) -> None:
+    for name, (text, _source, _stages) in JOBS.items():
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("--available-now", action="store_true",
+                       help="process what is available now, then stop")
+        p.add_argument("--timeout", type=_positive, metavar="SECONDS",
+                       help="stop after this many seconds")
+        if name == "science":
+            p.add_argument("--from-kafka", action="store_true",
+                           help="combined mode: read the survey topics, write raw and science lakes")
+        p.set_defaults(handler=run, job=name)
+
+
+def _positive(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def run(args, settings) -> int:
+    from fink_like.jobs.driver import run_job
+
+    _text, source, stages = JOBS[args.job]
+    if getattr(args, "from_kafka", False):
+        source, stages = "kafka", ("raw", "science")
+    totals = run_job(settings, source=source, stages=stages, name=args.job,
+                     available_now=args.available_now, timeout=args.timeout)
+    print(json.dumps(totals.as_dict(), indent=2))
+    return 0 if totals.reconciles() else 1
