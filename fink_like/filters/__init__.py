@@ -1,0 +1,1 @@
+"""Filters: which enriched alerts go to which topic (expressions, plugins, watch lists)."""

@@ -1,0 +1,126 @@
+"""The filter engine: every configured filter, checked at load, evaluated in one pass.
+
+Expression filters share one :class:`~fink_like.filters.nodes.Evaluation` per batch, so
+a column or a sub-expression used by several filters is materialised once; adding a
+filter adds only what is new in it.
+
+Examples
+--------
+>>> import pyarrow as pa
+>>> from fink_like.config import FilterSpec
+>>> t = pa.table({"snia_prob": [0.9, 0.1], "ndethist": [2, 40]})
+>>> engine = FilterEngine([FilterSpec(name="sn", topic="t.sn", expression="snia_prob > 0.5")], t.schema)
+>>> engine.evaluate(t)["sn"].to_pylist()
+[True, False]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import pyarrow as pa
+
+from fink_like.config import FilterSpec
+from fink_like.errors import ConfigError, FinkLikeError
+from fink_like.filters import nodes
+from fink_like.filters.base import load_plugin
+from fink_like.filters.expr import compile_filter
+from fink_like.filters.watchlist import WatchList
+
+
+@dataclass(frozen=True)
+class LoadedFilter:
+    """One enabled filter ready to run: its spec and its implementation."""
+
+    spec: FilterSpec
+    kind: str          # "expression" | "plugin" | "watchlist"
+    impl: object       # CompiledFilter | AlertFilter | WatchList
+
+    @property
+    def columns(self) -> frozenset[str]:
+        if self.kind == "expression":
+            return self.impl.columns
+        return frozenset(getattr(self.impl, "required_columns", ()))
+
+
+class FilterEngine:
+    """All enabled filters of ``specs``, validated against ``schema``.
+
+    Parameters
+    ----------
+    specs
+        ``settings.distribution.filters``; disabled ones are skipped.
+    schema
+        The enriched alert schema (canonical columns + module outputs + provenance).
+    base_dir
+        Where relative watch-list files are looked up.
+    plugins
+        Name -> class or entry point; default: the ``fink_like.filters`` entry points.
+
+    Raises
+    ------
+    ConfigError
+        ``distribution.filters[NAME]: ...`` for a bad expression, an unknown column, an
+        unknown plugin or an unreadable watch list, all at construction.
+    """
+
+    def __init__(self, specs: list[FilterSpec], schema: pa.Schema, base_dir: str | Path = ".",
+                 plugins: Mapping[str, object] | None = None):
+        self.schema = schema
+        self.filters: list[LoadedFilter] = []
+        for spec in specs:
+            if spec.enabled:
+                self.filters.append(_load(spec, schema, base_dir, plugins))
+
+    @classmethod
+    def from_settings(cls, settings, schema: pa.Schema, base_dir: str | Path = ".", **kwargs) -> "FilterEngine":
+        """The engine for ``settings.distribution.filters``."""
+        return cls(list(settings.distribution.filters), schema, base_dir, **kwargs)
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Filter name -> topic."""
+        return {f.spec.name: f.spec.topic for f in self.filters}
+
+    @property
+    def required_columns(self) -> frozenset[str]:
+        """Every column some filter reads."""
+        return frozenset().union(*(f.columns for f in self.filters)) if self.filters else frozenset()
+
+    def evaluate(self, table: pa.Table) -> dict[str, pa.BooleanArray]:
+        """One boolean mask per enabled filter, computed in one pass over ``table``."""
+        shared = nodes.Evaluation(table)
+        out = {}
+        for f in self.filters:
+            try:
+                if f.kind == "expression":
+                    mask = f.impl.mask(table, shared)
+                else:
+                    mask = nodes.to_mask(f.impl.mask(table), table.num_rows)
+            except FinkLikeError:
+                raise
+            except Exception as exc:  # a plugin failing on a batch: name it, keep the cause
+                raise FinkLikeError(f"filter {f.spec.name!r} failed on a batch: {exc}") from exc
+            if len(mask) != table.num_rows:
+                raise FinkLikeError(f"filter {f.spec.name!r} gave {len(mask)} booleans for {table.num_rows} alerts")
+            out[f.spec.name] = mask
+        return out
+
+
+def _load(spec: FilterSpec, schema: pa.Schema, base_dir, plugins) -> LoadedFilter:
+    try:
+        if spec.expression is not None:
+            return LoadedFilter(spec, "expression", compile_filter(spec.expression, schema))
+        if spec.plugin is not None:
+            return LoadedFilter(spec, "plugin", load_plugin(spec.plugin, schema, plugins))
+        if spec.watchlist is not None:
+            watch = WatchList.from_spec(spec.watchlist, base_dir)
+            missing = [c for c in watch.required_columns if c not in schema.names]
+            if missing:
+                raise ConfigError(f"watch list needs column(s) {', '.join(missing)}")
+            return LoadedFilter(spec, "watchlist", watch)
+    except ConfigError as exc:
+        raise ConfigError(f"distribution.filters[{spec.name}]: {exc}") from exc
+    raise ConfigError(f"distribution.filters[{spec.name}]: give one of expression, plugin, watchlist")
