@@ -1,4 +1,4 @@
-"""``fink-like config show|check``: print the effective settings (secrets masked) or validate them."""
+"""``fink-like config show|check|docs``: the effective settings (secrets masked), a check, or the reference."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ import json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("config", help="show or check the effective configuration")
-    p.add_argument("action", choices=["show", "check"])
+    p = sub.add_parser("config", help="show, check or document the configuration")
+    p.add_argument("action", choices=["show", "check", "docs"],
+                   help="show: effective settings; check: validate; docs: Markdown reference of every key")
     p.set_defaults(handler=run)
 
 
 def run(args, settings) -> int:
     if args.action == "show":
         print(json.dumps(settings.redacted(), indent=2))
+    elif args.action == "docs":
+        from fink_like.config import reference_markdown
+
+        print(reference_markdown(), end="")
     else:
         print("configuration OK")
     return 0
