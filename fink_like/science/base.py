@@ -1,0 +1,234 @@
+"""The science-module contract: one small abstract base class, checked at class creation.
+
+A science module is a pure function of a batch of canonical alerts (an Arrow table) to
+new columns. It knows nothing of Spark: the runner calls it in tests, notebooks, the
+stream and batch reprocessing alike.
+
+Examples
+--------
+>>> import pyarrow as pa
+>>> class Brightness(ScienceModule):
+...     name = "brightness"
+...     version = "1.0"
+...     inputs = ("mag",)
+...     outputs = {"bright": pa.bool_()}
+...     def load(self, params):
+...         self.limit = float(params.get("limit", 18.0))
+...     def process(self, batch):
+...         return {"bright": [m is not None and m < self.limit for m in batch["mag"].to_pylist()]}
+>>> module = Brightness()
+>>> module.load({})
+>>> module.process(pa.table({"mag": [17.0, 19.5]}))
+{'bright': [True, False]}
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import inspect
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, ClassVar, Iterable, Mapping
+
+import numpy as np
+import pyarrow as pa
+
+from fink_like.errors import PluginError
+from fink_like.surveys.canonical import CANONICAL_COLUMNS
+
+NAME_RE = re.compile(r"^[a-z0-9_]+$")
+"""Module names and output column names: lower-case letters, digits and underscores."""
+
+ModuleOutput = Mapping[str, "pa.Array | pa.ChunkedArray | np.ndarray | list"]
+
+
+class ScienceModule(abc.ABC):
+    """A science module: declared inputs, typed outputs, a model loaded once per process.
+
+    Class attributes (checked when the class is created, so a broken plugin fails at
+    import time, not at the first alert):
+
+    name : str
+        Stable identifier, ``[a-z0-9_]+``; it is the entry-point name users configure.
+    version : str
+        Non-empty version of the module's science (bump it when results change).
+    inputs : tuple of str
+        Canonical columns (``fink_like.surveys.canonical``) that ``process`` reads. The
+        runner hands ``process`` exactly these columns, nothing else.
+    outputs : dict of str to pyarrow.DataType
+        The columns ``process`` returns and their types. Modules whose columns depend
+        on their parameters override :meth:`output_types` instead (see ``xmatch``).
+
+    Executors require that an instance be **picklable** before :meth:`load` (Spark ships
+    the runner, which loads lazily on each executor) and **stateless between batches**
+    apart from what :meth:`load` put there: ``process`` must not remember earlier
+    batches, so that any batch can run on any executor, in any order, more than once.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    inputs: ClassVar[tuple[str, ...]] = ()
+    outputs: ClassVar[dict[str, pa.DataType]] = {}
+
+    #: the parameters given to :meth:`load`; set by the registry before ``load`` runs.
+    params: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if _is_abstract(cls):
+            return  # an intermediate base class; its concrete children are checked
+        check_contract(cls)
+
+    @abc.abstractmethod
+    def load(self, params: dict) -> None:
+        """Load model artifacts and read parameters; runs once per executor process.
+
+        Parameters
+        ----------
+        params : dict
+            The module's ``params`` from the configuration (``science.modules``).
+
+        Raises
+        ------
+        fink_like.errors.PluginError
+            When an artifact is missing or a parameter is wrong, naming which.
+        """
+
+    @abc.abstractmethod
+    def process(self, batch: pa.Table) -> ModuleOutput:
+        """Compute the outputs for every row of ``batch``, vectorised.
+
+        Parameters
+        ----------
+        batch : pyarrow.Table
+            The declared ``inputs`` columns of the alerts that passed the quality cuts
+            (possibly zero rows). ``batch.to_pandas()`` is fine inside.
+
+        Returns
+        -------
+        dict
+            One entry per declared output column: an Arrow array, a numpy array or a
+            list, of exactly ``batch.num_rows`` values (``None``/NaN where undefined).
+            Values are cast to the declared types by the runner; anything that does not
+            cast, a missing column or a wrong length is an error for this batch.
+        """
+
+    @classmethod
+    def output_types(cls, params: Mapping[str, Any]) -> dict[str, pa.DataType]:
+        """The output columns for these parameters; by default the class's ``outputs``.
+
+        Called on the driver without loading the model, to build the output schema.
+        """
+        return dict(cls.outputs)
+
+    @property
+    def model_hash(self) -> str:
+        """sha256 identifying the model: by default of the module's code and parameters.
+
+        Modules with artifacts should return :func:`hash_files` of them instead.
+        """
+        cls = type(self)
+        digest = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__} {cls.version}\n".encode())
+        source = inspect.getsourcefile(cls)
+        if source and Path(source).is_file():
+            digest.update(Path(source).read_bytes())
+        digest.update(canonical_json(getattr(self, "params", {})).encode())
+        return digest.hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    """A stable JSON text for parameters (sorted keys), used in hashes and cache keys."""
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def hash_files(paths: Iterable[str | Path], chunk: int = 1 << 20) -> str:
+    """sha256 over the contents of ``paths`` in the given order.
+
+    Raises
+    ------
+    PluginError
+        When a file does not exist, naming it.
+    """
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(chunk):
+                    digest.update(block)
+        except OSError as exc:
+            raise PluginError(f"cannot read model artifact {path}: {exc}") from exc
+    return digest.hexdigest()
+
+
+def _is_abstract(cls: type) -> bool:
+    for attr in ("load", "process"):
+        if getattr(getattr(cls, attr, None), "__isabstractmethod__", False):
+            return True
+    return False
+
+
+def check_contract(cls: type) -> None:
+    """Raise PluginError naming ``cls`` and the problem if it breaks the contract."""
+    problems = list(_attribute_problems(cls)) + list(_signature_problems(cls))
+    if problems:
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        raise PluginError(f"science module {where} breaks the contract: " + "; ".join(problems))
+
+
+def _attribute_problems(cls: type):
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        yield f"name must be a string of [a-z0-9_]+, got {name!r}"
+    version = getattr(cls, "version", None)
+    if not isinstance(version, str) or not version.strip():
+        yield f"version must be a non-empty string, got {version!r}"
+    inputs = getattr(cls, "inputs", None)
+    if not isinstance(inputs, tuple) or not all(isinstance(c, str) for c in inputs):
+        yield f"inputs must be a tuple of column names, got {inputs!r}"
+    else:
+        unknown = [c for c in inputs if c not in CANONICAL_COLUMNS]
+        if unknown:
+            yield f"inputs {unknown} are not canonical columns (fink_like.surveys.canonical)"
+    outputs = getattr(cls, "outputs", None)
+    if not isinstance(outputs, dict):
+        yield f"outputs must be a dict of column name to pyarrow type, got {type(outputs).__name__}"
+    else:
+        yield from output_problems(outputs)
+
+
+def output_problems(outputs: Mapping[str, Any]):
+    """Problems with an outputs declaration: bad names or values that are not Arrow types."""
+    for column, dtype in outputs.items():
+        if not isinstance(column, str) or not NAME_RE.match(column):
+            yield f"output column name {column!r} must match [a-z0-9_]+"
+        if not isinstance(dtype, pa.DataType):
+            yield f"output {column!r} must have a pyarrow DataType (e.g. pa.float64()), got {dtype!r}"
+
+
+def _signature_problems(cls: type):
+    for method, expected in (("load", "params"), ("process", "batch")):
+        func = getattr(cls, method)
+        if inspect.iscoroutinefunction(func) or inspect.isgeneratorfunction(func):
+            yield f"{method}() must be a plain method, not a coroutine or generator"
+            continue
+        try:
+            sig = inspect.signature(func)
+        except (TypeError, ValueError):  # pragma: no cover - builtins only
+            continue
+        params = list(sig.parameters.values())[1:]  # drop self
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        required = [p for p in params if p.default is p.empty
+                    and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+        if len(required) > 1 or (not positional and not varargs):
+            yield f"{method}(self, {expected}) must take exactly one argument, got {sig}"
+
+
+def module_label(cls: type) -> str:
+    """``name version (package.module:Class)`` for messages."""
+    mod = sys.modules.get(cls.__module__)
+    origin = f"{cls.__module__}:{cls.__qualname__}" if mod else cls.__qualname__
+    return f"{getattr(cls, 'name', '?')} {getattr(cls, 'version', '?')} ({origin})"

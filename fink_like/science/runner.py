@@ -1,0 +1,254 @@
+"""Run the enabled science modules over a batch of canonical alerts, isolating failures.
+
+Every alert leaves with every module's output columns (typed as declared, null where
+the module did not run or failed) and a ``provenance`` list telling, per module, its
+version, model hash and status: ``ok``, ``skipped`` (failed the quality cuts) or
+``error`` (the module raised or returned something that breaks its contract, for the
+whole batch; the message is in ``error``). One bad module never stops the stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterator, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from fink_like.config import ModuleSpec
+from fink_like.errors import PluginError
+from fink_like.science.base import ScienceModule
+from fink_like.science.registry import (
+    PROVENANCE_COLUMN, check_collisions, declared_outputs, load_module, resolve,
+)
+
+log = logging.getLogger("fink_like.science")
+
+PROVENANCE_STRUCT = pa.struct([
+    pa.field("module", pa.string()),
+    pa.field("version", pa.string()),
+    pa.field("model_hash", pa.string()),
+    pa.field("status", pa.string()),
+    pa.field("error", pa.string()),
+])
+PROVENANCE_TYPE = pa.list_(PROVENANCE_STRUCT)
+
+
+class _Entry:
+    """One configured module: its spec (loaded lazily) or an instance given ready-made."""
+
+    def __init__(self, module: ModuleSpec | ScienceModule):
+        if isinstance(module, ScienceModule):
+            self.spec, self.instance = None, module
+            self.cls = type(module)
+            self.outputs = declared_outputs(self.cls, getattr(module, "params", {}))
+        elif isinstance(module, ModuleSpec):
+            self.spec, self.instance = module, None
+            self.cls = resolve(module.name)
+            self.outputs = declared_outputs(self.cls, module.params)
+        else:
+            raise PluginError(f"ScienceRunner takes ModuleSpec or ScienceModule items, got {module!r}")
+        self.name = self.cls.name
+        self.model_hash = None
+
+    def get(self) -> ScienceModule:
+        if self.instance is None:
+            self.instance = load_module(self.spec.name, self.spec.params)
+        if self.model_hash is None:
+            self.model_hash = self.instance.model_hash
+        return self.instance
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if self.spec is not None:
+            state["instance"] = None  # reloaded once per executor process, from the cache
+            state["model_hash"] = None
+        return state
+
+
+class ScienceRunner:
+    """Apply modules in order to Arrow tables; picklable, models loaded lazily per process.
+
+    Parameters
+    ----------
+    modules : sequence of ModuleSpec or ScienceModule
+        Specs (from ``settings.science.modules``; disabled ones are skipped) are resolved
+        now, so an unknown name or a column collision fails on the driver, and loaded on
+        first use in each process. Ready instances must already be loaded and picklable.
+
+    Attributes
+    ----------
+    stats : dict
+        Per module name: ``batches``, ``alerts`` (rows given to the module), ``errors``
+        (failed batches) and ``seconds``, counted in this process.
+    """
+
+    def __init__(self, modules: Sequence[ModuleSpec | ScienceModule]):
+        self._entries = [_Entry(m) for m in modules
+                         if not (isinstance(m, ModuleSpec) and not m.enabled)]
+        check_collisions((e.name, e.outputs) for e in self._entries)
+        self.stats = {e.name: {"batches": 0, "alerts": 0, "errors": 0, "seconds": 0.0}
+                      for e in self._entries}
+
+    @classmethod
+    def from_settings(cls, settings) -> "ScienceRunner":
+        """The runner for ``settings.science.modules``."""
+        return cls(settings.science.modules)
+
+    @property
+    def module_names(self) -> list[str]:
+        return [e.name for e in self._entries]
+
+    def output_fields(self) -> list[pa.Field]:
+        """The columns the runner adds, provenance last."""
+        fields = [pa.field(c, t) for e in self._entries for c, t in e.outputs.items()]
+        return fields + [pa.field(PROVENANCE_COLUMN, PROVENANCE_TYPE)]
+
+    def output_schema(self, input_schema: pa.Schema) -> pa.Schema:
+        """Schema of :meth:`process`'s result (for Spark's ``mapInArrow``)."""
+        added = self.output_fields()
+        names = {f.name for f in added}
+        kept = [f for f in input_schema if f.name not in names]
+        return pa.schema(kept + added, metadata=input_schema.metadata)
+
+    def process(self, table: pa.Table | pa.RecordBatch, mask: pa.BooleanArray | None = None) -> pa.Table:
+        """Input columns + each module's outputs + ``provenance``, one row per input row.
+
+        Parameters
+        ----------
+        table : pyarrow.Table
+            Canonical alerts. Columns named like a module output (a reprocessed science
+            table) are replaced.
+        mask : pyarrow.BooleanArray, optional
+            True for alerts that passed the quality cuts; False or null rows are
+            ``skipped``: null outputs, modules never see them.
+
+        Raises
+        ------
+        PluginError
+            When the table lacks a column a module reads, or the mask has the wrong length.
+        """
+        if isinstance(table, pa.RecordBatch):
+            table = pa.Table.from_batches([table])
+        n = table.num_rows
+        keep = _mask_to_numpy(mask, n)
+        rows = np.flatnonzero(keep)
+        selected = table if len(rows) == n else table.take(pa.array(rows))
+        scatter = None if len(rows) == n else _scatter_index(keep)
+        columns, statuses, errors = {}, [], []
+        for entry in self._entries:
+            missing = [c for c in entry.cls.inputs if c not in table.column_names]
+            if missing:
+                raise PluginError(f"science module {entry.name!r} needs columns {missing} "
+                                  "that the input table lacks")
+            outputs, error = self._run_one(entry, selected) if len(rows) else (None, None)
+            for column, dtype in entry.outputs.items():
+                arr = outputs[column] if outputs is not None else pa.nulls(len(rows), dtype)
+                columns[column] = arr if scatter is None else arr.take(scatter)
+            statuses.append("error" if error else "ok")
+            errors.append(error)
+        out = table.drop_columns([c for c in table.column_names
+                                  if c in columns or c == PROVENANCE_COLUMN])
+        for column, arr in columns.items():
+            out = out.append_column(pa.field(column, arr.type), arr)
+        provenance = self._provenance(keep, statuses, errors)
+        return out.append_column(pa.field(PROVENANCE_COLUMN, PROVENANCE_TYPE), provenance)
+
+    def map_batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """``mapInArrow`` adapter: every row is processed (apply quality cuts upstream)."""
+        for batch in batches:
+            yield from self.process(batch).to_batches()
+
+    def _run_one(self, entry: _Entry, selected: pa.Table):
+        """(outputs, None) or (None, error message); counts stats, never raises."""
+        stats = self.stats[entry.name]
+        start = time.perf_counter()
+        try:
+            module = entry.get()
+            result = module.process(selected.select(list(entry.cls.inputs)))
+            outputs = coerce_outputs(result, entry.outputs, selected.num_rows)
+            error = None
+        except Exception as exc:  # isolation: any failure of module code is data
+            outputs, error = None, f"{type(exc).__name__}: {exc}"
+            stats["errors"] += 1
+            log.error("science module %s failed on a batch of %d alerts: %s",
+                      entry.name, selected.num_rows, error,
+                      extra={"science_module": entry.name, "alerts": selected.num_rows})
+        stats["batches"] += 1
+        stats["alerts"] += selected.num_rows
+        stats["seconds"] += time.perf_counter() - start
+        return outputs, error
+
+    def _provenance(self, keep: np.ndarray, statuses: list[str], errors: list) -> pa.Array:
+        n, m = len(keep), len(self._entries)
+        # None when the model never loaded (all rows skipped, or loading failed).
+        hashes = [entry.model_hash for entry in self._entries]
+        status = np.where(keep[:, None], np.array(statuses, dtype=object)[None, :], "skipped")
+        error = np.where(keep[:, None], np.array(errors, dtype=object)[None, :], None)
+        struct = pa.StructArray.from_arrays([
+            pa.array(np.tile(np.array([e.name for e in self._entries], dtype=object), n), pa.string()),
+            pa.array(np.tile(np.array([e.cls.version for e in self._entries], dtype=object), n), pa.string()),
+            pa.array(np.tile(np.array(hashes, dtype=object), n), pa.string()),
+            pa.array(status.ravel(), pa.string()),
+            pa.array(error.ravel(), pa.string()),
+        ], fields=list(PROVENANCE_STRUCT))
+        offsets = np.arange(0, n * m + 1, m) if m else np.zeros(n + 1)
+        offsets = pa.array(offsets, pa.int32())
+        return pa.ListArray.from_arrays(offsets, struct, type=PROVENANCE_TYPE)
+
+
+def science_output_schema(input_schema: pa.Schema, specs: Sequence[ModuleSpec]) -> pa.Schema:
+    """The science lake's schema for these module specs, without loading any model."""
+    return ScienceRunner(specs).output_schema(input_schema)
+
+
+def _mask_to_numpy(mask, n: int) -> np.ndarray:
+    if mask is None:
+        return np.ones(n, dtype=bool)
+    if isinstance(mask, pa.ChunkedArray):
+        mask = mask.combine_chunks()
+    if not isinstance(mask, pa.BooleanArray):
+        raise PluginError(f"mask must be a pyarrow BooleanArray, got {type(mask).__name__}")
+    if len(mask) != n:
+        raise PluginError(f"mask has {len(mask)} values for a table of {n} rows")
+    return mask.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _scatter_index(keep: np.ndarray) -> pa.Array:
+    """Take-indices that spread the selected rows back, null where a row was skipped."""
+    positions = np.cumsum(keep) - 1
+    return pa.array(positions, type=pa.int64(), mask=~keep)
+
+
+def coerce_outputs(result, declared: dict, n: int) -> dict[str, pa.Array]:
+    """Check and cast a module's result to its declared columns, types and length.
+
+    Raises
+    ------
+    PluginError
+        Not a mapping, a missing or undeclared column, a wrong length, or a value that
+        does not convert to the declared type.
+    """
+    if not isinstance(result, dict):
+        raise PluginError(f"process() must return a dict of columns, got {type(result).__name__}")
+    missing = [c for c in declared if c not in result]
+    extra = [c for c in result if c not in declared]
+    if missing or extra:
+        raise PluginError(f"process() returned columns {sorted(result)}; declared {sorted(declared)}")
+    return {column: _coerce(column, result[column], dtype, n) for column, dtype in declared.items()}
+
+
+def _coerce(column: str, value, dtype: pa.DataType, n: int) -> pa.Array:
+    try:
+        if isinstance(value, pa.ChunkedArray):
+            value = value.combine_chunks()
+        if isinstance(value, pa.Array):
+            arr = value if value.type == dtype else value.cast(dtype)
+        else:
+            arr = pa.array(value, type=dtype, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise PluginError(f"output {column!r} does not convert to {dtype}: {exc}") from exc
+    if len(arr) != n:
+        raise PluginError(f"output {column!r} has {len(arr)} values for {n} alerts")
+    return arr
