@@ -92,6 +92,8 @@ class CompiledFilter:
         ev = evaluation if evaluation is not None else n.Evaluation(table)
         return n.to_mask(ev.value(self.root), table.num_rows)
 
+    evaluate = mask  # the name the jobs' quality cuts use
+
     def __repr__(self) -> str:
         return f"CompiledFilter({self.text!r})"
 
