@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fink_like.config import Settings
+from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.jobs import lake
 
 STAGES = ("raw", "science", "archive", "distribute")
@@ -77,7 +78,7 @@ class Pipeline:
         if self.source == "kafka":
             table = self._decode(table, name, stats)
         if "science" in self.stages:
-            table = self._timed(stats, "science", self._science, table, name)
+            table = self._timed(stats, "science", self._science, table, name, stats)
         if "archive" in self.stages and table.num_rows:
             stats.archived = self._timed(stats, "archive", self._archive, table)
         if "distribute" in self.stages and table.num_rows:
@@ -125,10 +126,19 @@ class Pipeline:
                      keys=quarantine["key"].to_pylist(), values=quarantine["value"].to_pylist(),
                      headers=[[("reason", r.encode())] for r in quarantine["reason"].to_pylist()])
 
-    def _science(self, table: pa.Table, name: str) -> pa.Table:
+    def _science(self, table: pa.Table, name: str, stats: PartitionStats) -> pa.Table:
         runner = self._cached("runner", self._build_runner)
-        mask = quality_mask(table, self.settings.science.quality_cuts)
+        cuts = self._cached("cuts", lambda: compile_cuts(self.settings.science.quality_cuts))
+        mask = quality_mask(table, cuts)
+        before = {m: dict(s) for m, s in runner.stats.items()}
         enriched = runner.process(table, mask=mask)
+        for module, after in runner.stats.items():
+            errors = after["errors"] - before[module]["errors"]
+            if errors:
+                stats.module_errors[module] = errors
+            stats.module_seconds[module] = after["seconds"] - before[module]["seconds"]
+        stats.science = enriched.num_rows
+        stats.quality_rejected = 0 if mask is None else table.num_rows - pc.sum(mask).as_py()
         lake.write_partitioned(enriched, self.settings.lake_path("science"), name)
         return enriched
 
@@ -151,11 +161,9 @@ class Pipeline:
         return _CACHE[key]
 
     def _build_runner(self):
-        from fink_like.science.registry import load_modules
         from fink_like.science.runner import ScienceRunner
 
-        specs = [m for m in self.settings.science.modules if m.enabled]
-        return ScienceRunner(load_modules(specs))
+        return ScienceRunner(self.settings.science.modules)
 
     def _build_archive(self):
         from fink_like.archive.writer import ArchiveWriter
@@ -173,17 +181,28 @@ class Pipeline:
         return client_conf(self.settings.kafka, self.bootstrap or None)
 
 
-def quality_mask(table: pa.Table, cuts: dict[str, str]) -> pa.BooleanArray | None:
-    """Rows passing their survey's quality cut (``science.quality_cuts``); None if no cuts."""
-    if not cuts or table.num_rows == 0:
-        return None
+def compile_cuts(cuts: dict[str, str]) -> dict:
+    """Compile ``science.quality_cuts`` (survey -> filter expression) against the canonical schema."""
     from fink_like.filters.expr import compile_filter
+    from fink_like.surveys.canonical import CANONICAL_SCHEMA
 
-    mask = pa.array([True] * table.num_rows)
+    compiled = {}
     for survey, text in cuts.items():
-        passed = compile_filter(text, table.schema).evaluate(table)
-        in_survey = pc.equal(table["survey"], survey)
-        mask = pc.if_else(in_survey, pc.fill_null(passed, False), mask)
+        try:
+            compiled[survey] = compile_filter(text, CANONICAL_SCHEMA)
+        except FinkLikeError as exc:
+            raise ConfigError(f"science.quality_cuts.{survey}: {exc}") from exc
+    return compiled
+
+
+def quality_mask(table: pa.Table, compiled: dict) -> pa.BooleanArray | None:
+    """Rows passing their survey's quality cut; None when no cut applies."""
+    if not compiled or table.num_rows == 0:
+        return None
+    mask = pa.array([True] * table.num_rows)
+    for survey, cut in compiled.items():
+        passed = pc.fill_null(cut.mask(table), False)
+        mask = pc.if_else(pc.equal(table["survey"], survey), passed, mask)
     return mask
 
 
