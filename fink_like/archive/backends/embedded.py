@@ -1,0 +1,194 @@
+"""The ``embedded`` backend: the HBase-shaped store in one SQLite file (stdlib ``sqlite3``).
+
+Each HBase table is one SQLite table ``(row BLOB PRIMARY KEY, cells BLOB) WITHOUT ROWID``:
+one blob per row key holding its cells, so rows sort by key exactly as in HBase. An
+upsert merges cells on conflict (SQL function ``hb_merge``), which keeps HBase's
+per-cell put semantics. WAL mode lets readers (the API) work while the writer writes.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import struct
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+from fink_like.archive.backends.base import ArchiveBackend, Cells, Row
+from fink_like.errors import ArchiveError
+
+_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_HEADER = struct.Struct(">I")
+_CELL = struct.Struct(">HI")
+
+
+def pack_cells(cells: Mapping[bytes, bytes]) -> bytes:
+    """Serialise cells as ``count, (len(column), len(value), column, value)*``."""
+    parts = [_HEADER.pack(len(cells))]
+    for column, value in cells.items():
+        parts.append(_CELL.pack(len(column), len(value)))
+        parts.append(column)
+        parts.append(value)
+    return b"".join(parts)
+
+
+def unpack_cells(blob: bytes) -> Cells:
+    """Inverse of :func:`pack_cells`."""
+    view = memoryview(blob)
+    (count,) = _HEADER.unpack_from(view, 0)
+    pos = _HEADER.size
+    cells = {}
+    for _ in range(count):
+        ncol, nval = _CELL.unpack_from(view, pos)
+        pos += _CELL.size
+        column = bytes(view[pos:pos + ncol])
+        pos += ncol
+        cells[column] = bytes(view[pos:pos + nval])
+        pos += nval
+    return cells
+
+
+def _merge(old: bytes, new: bytes) -> bytes:
+    cells = unpack_cells(old)
+    cells.update(unpack_cells(new))
+    return pack_cells(cells)
+
+
+class EmbeddedBackend(ArchiveBackend):
+    """SQLite file at ``path``; safe to share between threads of one process.
+
+    Parameters
+    ----------
+    path
+        The database file (created with its folder when missing).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.create_function("hb_merge", 2, _merge, deterministic=True)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS _families (tbl TEXT PRIMARY KEY, families TEXT NOT NULL)"
+            )
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"cannot open the embedded archive {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._families: dict[str, frozenset[bytes]] = {}
+        self._load_families()
+
+    def _load_families(self) -> None:
+        for name, fams in self._db.execute("SELECT tbl, families FROM _families"):
+            self._families[name] = frozenset(f.encode() for f in fams.split(",") if f)
+
+    def tables(self) -> dict[str, list[str]]:
+        """Existing tables and their column families."""
+        with self._lock:
+            self._load_families()
+            return {t: sorted(f.decode() for f in fams) for t, fams in self._families.items()}
+
+    def create_tables(self, families: Mapping[str, Sequence[str]]) -> None:
+        with self._lock:
+            for table, fams in families.items():
+                _check_name(table)
+                self._run(table, f'CREATE TABLE IF NOT EXISTS "{table}" '
+                                 "(row BLOB PRIMARY KEY, cells BLOB NOT NULL) WITHOUT ROWID")
+                self._run(table, "INSERT OR IGNORE INTO _families VALUES (?, ?)",
+                          (table, ",".join(fams)))
+            self._load_families()
+
+    def drop_table(self, table: str) -> None:
+        """Remove a table and its rows (used by the Thrift test double's deleteTable)."""
+        with self._lock:
+            self._families_of(table)
+            self._run(table, f'DROP TABLE "{table}"')
+            self._run(table, "DELETE FROM _families WHERE tbl = ?", (table,))
+            self._families.pop(table, None)
+
+    def families(self, table: str) -> frozenset[bytes]:
+        """The column families of ``table`` (ArchiveError when it does not exist)."""
+        with self._lock:
+            return self._families_of(table)
+
+    def _families_of(self, table: str) -> frozenset[bytes]:
+        if table not in self._families:
+            self._load_families()
+        try:
+            return self._families[table]
+        except KeyError:
+            raise ArchiveError(f"archive table {table!r} does not exist in {self.path}") from None
+
+    def put_many(self, table: str, rows: Iterable[Row]) -> int:
+        fams = self._families_of(table)
+        params = []
+        for key, cells in rows:
+            for column in cells:
+                if column.partition(b":")[0] not in fams:
+                    raise ArchiveError(
+                        f"archive table {table!r} has no column family for {column!r} "
+                        f"(families: {sorted(f.decode() for f in fams)})"
+                    )
+            params.append((bytes(key), pack_cells(cells)))
+        sql = (f'INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
+               "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells)")
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(sql, params)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise ArchiveError(f"archive table {table!r}: write failed: {exc}") from exc
+        return len(params)
+
+    def get_many(self, table: str, keys: Sequence[bytes]) -> list[Row]:
+        self._families_of(table)
+        out = []
+        with self._lock:
+            for key in keys:
+                hit = self._run(table, f'SELECT cells FROM "{table}" WHERE row = ?', (bytes(key),)).fetchone()
+                if hit is not None:
+                    out.append((bytes(key), unpack_cells(hit[0])))
+        return out
+
+    def scan(self, table: str, start: bytes = b"", stop: bytes | None = None,
+             limit: int | None = None) -> Iterator[Row]:
+        self._families_of(table)
+        sql = f'SELECT row, cells FROM "{table}" WHERE row >= ?'
+        params: list = [bytes(start)]
+        if stop is not None:
+            sql += " AND row < ?"
+            params.append(bytes(stop))
+        sql += " ORDER BY row"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self._lock:
+            rows = self._run(table, sql, params).fetchall()
+        return iter([(bytes(k), unpack_cells(v)) for k, v in rows])
+
+    def delete(self, table: str, key: bytes) -> None:
+        self._families_of(table)
+        with self._lock:
+            self._run(table, f'DELETE FROM "{table}" WHERE row = ?', (bytes(key),))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _run(self, table: str, sql: str, params=()):
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"archive table {table!r} in {self.path}: {exc}") from exc
+
+
+def _check_name(table: str) -> None:
+    if not _NAME.match(table):
+        raise ArchiveError(f"invalid archive table name {table!r}: use letters, digits, '_', '.', '-'")

@@ -1,0 +1,86 @@
+"""Values as bytes, HBase-style: every cell value is UTF-8 JSON of the column's value.
+
+Numbers keep full precision (JSON floats round-trip, ``NaN`` included), lists and
+structs (light curves, provenance) become JSON arrays and objects, timestamps are
+integer milliseconds since the epoch (UTC). A null is an absent cell.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import pyarrow as pa
+
+from fink_like.surveys.canonical import CANONICAL_SCHEMA, HISTORY, IDENTITY, QUALITY, TRANSPORT
+
+SURVEY_COLUMNS = tuple(f.name for f in IDENTITY + QUALITY + HISTORY if not f.name.startswith("ul_"))
+"""Columns stored in family ``s`` of the main table."""
+TRANSPORT_COLUMNS = tuple(f.name for f in TRANSPORT)
+UPPER_LIMIT_COLUMNS = ("ul_mjd", "ul_band", "ul_maglim")
+NOT_IN_MAIN = ("packet",) + UPPER_LIMIT_COLUMNS
+CLASS_COLUMN = "class"
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def family_of(column: str) -> bytes:
+    """``s`` for survey fields, ``a`` for the derived class, ``b`` for everything the broker adds."""
+    if column in SURVEY_COLUMNS:
+        return b"s"
+    if column == CLASS_COLUMN:
+        return b"a"
+    return b"b"
+
+
+def qualifier(column: str) -> bytes:
+    """The full ``family:qualifier`` of a column."""
+    return family_of(column) + b":" + column.encode()
+
+
+def python_values(table: pa.Table, column: str) -> list:
+    """A column as Python values, timestamps as integer milliseconds."""
+    col = table.column(column)
+    if pa.types.is_timestamp(col.type):
+        col = col.cast(pa.timestamp("ms", tz="UTC")).cast(pa.int64())
+    return col.to_pylist()
+
+
+def encode_value(value) -> bytes:
+    """One cell value (never called with None: nulls are absent cells)."""
+    return _dumps(value).encode()
+
+
+def encode_column(values: Iterable) -> list[bytes | None]:
+    return [None if v is None else _dumps(v).encode() for v in values]
+
+
+def decode_cells(cells: dict[bytes, bytes], families: tuple[bytes, ...] = (b"s", b"b", b"a")) -> dict:
+    """Cells of a main row as ``{column: value}`` (family dropped)."""
+    out = {}
+    for column, value in cells.items():
+        family, _, name = column.partition(b":")
+        if family in families:
+            out[name.decode()] = json.loads(value)
+    return out
+
+
+def rows_to_table(rows: list[dict], extra_front: tuple[str, ...] = ()) -> pa.Table:
+    """Decoded rows as an Arrow table: canonical columns in canonical order and types first."""
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    canonical = [n for n in CANONICAL_SCHEMA.names if n in names]
+    front = [n for n in extra_front if n in names and n not in canonical]
+    rest = sorted(n for n in names if n not in canonical and n not in front)
+    arrays, fields = [], []
+    for name in front + canonical + rest:
+        values = [row.get(name) for row in rows]
+        if name in CANONICAL_SCHEMA.names:
+            field = CANONICAL_SCHEMA.field(name).with_nullable(True)
+            arrays.append(pa.array(values, type=field.type))
+            fields.append(field)
+        else:
+            array = pa.array(values)
+            arrays.append(array)
+            fields.append(pa.field(name, array.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))

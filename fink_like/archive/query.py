@@ -1,0 +1,265 @@
+"""Queries on the archive: an object's light curve, a cone, a class, the latest alerts.
+
+Every query validates its arguments (:class:`fink_like.errors.QueryError` names the bad
+one), reads through the indexes of :mod:`fink_like.archive.model` and returns a
+:class:`QueryResult`: an Arrow table and an opaque cursor for the next page.
+
+Units: positions in degrees, cone radius in **arcseconds** (at most
+:data:`MAX_RADIUS_ARCSEC`), dates as MJD numbers or ISO-8601 strings (UTC).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass
+
+import healpy as hp
+import numpy as np
+import pyarrow as pa
+
+from fink_like.archive import codec, model
+from fink_like.archive.backends import ArchiveBackend, open_backend, prefix_stop
+from fink_like.errors import QueryError
+
+MAX_RADIUS_ARCSEC = 5 * 3600.0
+"""Largest cone radius (5 degrees): at NSIDE 128 such a cone touches ~400 index pixels."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """One page of results: ``table`` (one row per alert) and ``next_cursor`` (None: last page)."""
+
+    table: pa.Table
+    next_cursor: str | None = None
+
+
+class Archive:
+    """Read access to the archive named by ``settings.archive``.
+
+    Examples
+    --------
+    >>> archive = Archive(settings)                       # doctest: +SKIP
+    >>> archive.cone(193.82, 2.89, radius=5.0).table      # doctest: +SKIP
+    """
+
+    def __init__(self, settings, backend: ArchiveBackend | None = None):
+        self.settings = settings
+        self._backend = backend
+
+    @property
+    def backend(self) -> ArchiveBackend:
+        if self._backend is None:
+            self._backend = open_backend(self.settings)
+        return self._backend
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def _table(self, which: str) -> str:
+        return model.table_name(self.settings.archive.table_prefix, which)
+
+    def object(self, object_id: str, limit: int | None = None, cursor: str | None = None) -> QueryResult:
+        """All alerts of one object in time order (the light curve), ``limit`` per page."""
+        limit = check_limit(limit, self.settings.api.max_results, self.settings.api.max_results)
+        try:
+            prefix = model.object_prefix(str(object_id))
+        except Exception as exc:
+            raise QueryError(f"invalid object id {object_id!r}: use letters, digits, '.', '+', '-'") from exc
+        start = _after(decode_cursor(cursor)) if cursor else prefix
+        start = max(start, prefix)
+        rows = list(self.backend.scan(self._table("alerts"), start, prefix_stop(prefix), limit + 1))
+        return self._page([(k, c) for k, c in rows[:limit]], rows, limit)
+
+    def latest(self, limit: int | None = None, cursor: str | None = None) -> QueryResult:
+        """The most recent alerts (by observation time), newest first."""
+        limit = check_limit(limit, self.settings.api.default_limit, self.settings.api.max_results)
+        start = _after(decode_cursor(cursor)) if cursor else b""
+        return self._via_index("time", start, None, limit)
+
+    def by_class(self, name: str, since=None, until=None, limit: int | None = None,
+                 cursor: str | None = None) -> QueryResult:
+        """Alerts of one archive class (see :data:`model.CLASSES`), newest first."""
+        label = check_class(name)
+        limit = check_limit(limit, self.settings.api.default_limit, self.settings.api.max_results)
+        lo, hi = check_window(since, until)
+        prefix = model.class_prefix(label)
+        start = prefix + model.encode_invmjd(hi).encode() if hi is not None else prefix
+        stop = prefix + model.encode_invmjd(lo).encode() + b"~" if lo is not None else prefix_stop(prefix)
+        if cursor:
+            start = max(start, _after(decode_cursor(cursor)))
+        return self._via_index("class", start, stop, limit)
+
+    def cone(self, ra: float, dec: float, radius: float, since=None, until=None,
+             limit: int | None = None, cursor: str | None = None) -> QueryResult:
+        """Alerts within ``radius`` arcsec of (ra, dec), by index pixel; adds ``separation_arcsec``."""
+        ra, dec, radius = check_cone(ra, dec, radius)
+        lo, hi = check_window(since, until)
+        limit = check_limit(limit, self.settings.api.default_limit, self.settings.api.max_results)
+        after = _after(decode_cursor(cursor)) if cursor else b""
+        found, last = [], None
+        for start, stop in pixel_ranges(ra, dec, radius):
+            if stop <= after:
+                continue
+            for key, cells in self.backend.scan(self._table("pixel"), max(start, after), stop):
+                last = key
+                pra, pdec, mjd = (json.loads(cells[c]) for c in (b"i:ra", b"i:dec", b"i:mjd"))
+                if (lo is not None and mjd < lo) or (hi is not None and mjd > hi):
+                    continue
+                sep = float(angular_separation(ra, dec, pra, pdec)) * 3600.0
+                if sep <= radius:
+                    found.append((key.split(b"_", 1)[1], sep))
+                    if len(found) == limit:
+                        break
+            if len(found) == limit:
+                break
+        more = len(found) == limit and last is not None
+        rows = self.backend.get_many(self._table("alerts"), [k for k, _ in found])
+        seps = dict(found)
+        decoded = [dict(codec.decode_cells(c), separation_arcsec=seps[k]) for k, c in rows]
+        table = codec.rows_to_table(decoded, extra_front=("separation_arcsec",))
+        return QueryResult(table, encode_cursor(last) if more else None)
+
+    def cutout(self, alert_id: int, kind: str) -> bytes:
+        """The gzipped FITS stamp ``kind`` (science, template, difference) of one alert."""
+        if kind not in model.CUTOUT_KINDS:
+            raise QueryError(f"unknown cutout {kind!r}: use one of {', '.join(model.CUTOUT_KINDS)}")
+        try:
+            key = model.cutout_key(int(alert_id))
+        except Exception as exc:
+            raise QueryError(f"invalid alert id {alert_id!r}: a non-negative integer is expected") from exc
+        cells = self.backend.get(self._table("cutouts"), key)
+        if not cells or f"c:{kind}".encode() not in cells:
+            raise QueryError(f"no {kind} cutout archived for alert {alert_id}")
+        return cells[f"c:{kind}".encode()]
+
+    def upper_limits(self, object_id: str) -> pa.Table:
+        """The object's non-detection upper limits in time order (mjd, band, maglim)."""
+        try:
+            prefix = model.object_prefix(str(object_id))
+        except Exception as exc:
+            raise QueryError(f"invalid object id {object_id!r}") from exc
+        rows = self.backend.scan_prefix(self._table("upperlim"), prefix)
+        decoded = [{k.decode()[2:]: json.loads(v) for k, v in cells.items()} for _, cells in rows]
+        return pa.Table.from_pylist(decoded, schema=pa.schema(
+            [("mjd", pa.float64()), ("band", pa.string()), ("maglim", pa.float64())]))
+
+    def _via_index(self, index: str, start: bytes, stop: bytes | None, limit: int) -> QueryResult:
+        hits = list(self.backend.scan(self._table(index), start, stop, limit + 1))
+        keys = [cells[b"i:key"] for _, cells in hits[:limit]]
+        rows = self.backend.get_many(self._table("alerts"), keys)
+        return self._page(rows, hits, limit)
+
+    @staticmethod
+    def _page(rows, scanned, limit) -> QueryResult:
+        table = codec.rows_to_table([codec.decode_cells(c) for _, c in rows])
+        more = len(scanned) > limit
+        return QueryResult(table, encode_cursor(scanned[limit - 1][0]) if more else None)
+
+
+def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[bytes, bytes]]:
+    """Key ranges of the pixel index covering the cone: consecutive nested pixels merged."""
+    vec = hp.ang2vec(ra, dec, lonlat=True)
+    pixels = np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
+                                   inclusive=True, nest=True))
+    ranges = []
+    for run in np.split(pixels, np.flatnonzero(np.diff(pixels) != 1) + 1):
+        if len(run):
+            ranges.append((model.pixel_prefix(int(run[0])), model.pixel_prefix(int(run[-1]) + 1)))
+    return ranges
+
+
+def angular_separation(ra1, dec1, ra2, dec2):
+    """Great-circle distance in degrees (Vincenty formula, stable at all separations)."""
+    l1, b1, l2, b2 = (np.radians(np.asarray(x, dtype=float)) for x in (ra1, dec1, ra2, dec2))
+    dl = l2 - l1
+    num = np.hypot(np.cos(b2) * np.sin(dl), np.cos(b1) * np.sin(b2) - np.sin(b1) * np.cos(b2) * np.cos(dl))
+    den = np.sin(b1) * np.sin(b2) + np.cos(b1) * np.cos(b2) * np.cos(dl)
+    return np.degrees(np.arctan2(num, den))
+
+
+def check_cone(ra, dec, radius) -> tuple[float, float, float]:
+    """Validated (ra, dec, radius): finite numbers, dec in [-90, 90], 0 < radius <= 5 deg."""
+    try:
+        ra, dec, radius = float(ra), float(dec), float(radius)
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"ra, dec and radius must be numbers, got {ra!r}, {dec!r}, {radius!r}") from exc
+    if not all(map(math.isfinite, (ra, dec, radius))):
+        raise QueryError("ra, dec and radius must be finite numbers")
+    if not -90.0 <= dec <= 90.0:
+        raise QueryError(f"dec {dec} is outside [-90, 90] degrees")
+    if radius <= 0:
+        raise QueryError(f"radius {radius} must be positive (arcseconds)")
+    if radius > MAX_RADIUS_ARCSEC:
+        raise QueryError(f"radius {radius} arcsec is too large: at most {MAX_RADIUS_ARCSEC:.0f} arcsec (5 deg)")
+    return ra % 360.0, dec, radius
+
+
+def check_limit(limit, default: int, maximum: int) -> int:
+    """``limit`` or ``default``; an integer in [1, maximum] (``api.max_results``)."""
+    if limit is None:
+        return min(default, maximum)
+    try:
+        value = int(limit)
+        if value != float(limit):
+            raise ValueError
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"limit must be an integer, got {limit!r}") from exc
+    if not 1 <= value <= maximum:
+        raise QueryError(f"limit {value} must be between 1 and {maximum} (api.max_results)")
+    return value
+
+
+def check_class(name: str) -> str:
+    """The canonical spelling of a class name (case-insensitive), or a QueryError listing them."""
+    for label in model.CLASSES:
+        if str(name).strip().lower() == label.lower():
+            return label
+    raise QueryError(f"unknown class {name!r}; known classes: {', '.join(model.CLASSES)}")
+
+
+def parse_time(value) -> float | None:
+    """A date as MJD: a number (MJD) or an ISO-8601 string such as ``2025-09-21T03:00:00``."""
+    if value is None or value == "":
+        return None
+    try:
+        mjd = float(value)
+    except (TypeError, ValueError):
+        from astropy.time import Time
+
+        try:
+            mjd = float(Time(str(value), format="isot", scale="utc").mjd)
+        except ValueError:
+            try:
+                mjd = float(Time(str(value), format="iso", scale="utc").mjd)
+            except ValueError as exc:
+                raise QueryError(f"cannot read date {value!r}: give an MJD or ISO-8601 (2025-09-21T03:00)") from exc
+    if not (math.isfinite(mjd) and 0 < mjd < model.MJD_MAX):
+        raise QueryError(f"date {value!r} is outside the MJD range (0, {model.MJD_MAX:.0f})")
+    return mjd
+
+
+def check_window(since, until) -> tuple[float | None, float | None]:
+    lo, hi = parse_time(since), parse_time(until)
+    if lo is not None and hi is not None and lo > hi:
+        raise QueryError(f"since ({since}) is after until ({until})")
+    return lo, hi
+
+
+def encode_cursor(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode()
+
+
+def decode_cursor(cursor: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError, AttributeError) as exc:
+        raise QueryError(f"invalid cursor {cursor!r}: pass back next_cursor from a previous page") from exc
+
+
+def _after(key: bytes) -> bytes:
+    return key + b"\x00"
