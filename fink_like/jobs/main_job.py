@@ -1,0 +1,199 @@
+"""The broker as one service: embedded Kafka, a replayed night, and the whole pipeline.
+
+``fink-like run`` (``make run``) calls :func:`run_broker`: it starts the embedded Kafka
+(or uses the configured cluster), replays real alerts at a realistic rate into the
+survey topics, runs ingestion -> science -> filters and topics -> archive as one
+streaming query, and stops once every replayed alert has been processed. Stages whose
+configuration is empty (no modules, no filters) are left out, so the job runs whatever
+the pipeline holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fink_like.config import Settings
+from fink_like.errors import FinkLikeError
+from fink_like.jobs.report import Totals
+
+log = logging.getLogger("fink_like.run")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``fink-like run`` replays and how long it may take."""
+
+    data_dir: str
+    rate: float
+    clone_factor: int = 1
+    limit: int | None = None
+    timeout: float = 1800.0
+    report_dir: str | None = None
+    progress: bool = True
+
+
+@dataclass
+class RunResult:
+    totals: Totals
+    produced: int
+    replay_seconds: float
+    topic_counts: dict = field(default_factory=dict)
+    archive_rows: int | None = None
+    run_dir: str = ""
+    report_files: list = field(default_factory=list)
+
+
+def isolate_run(settings: Settings, root: str = "var/runs") -> tuple[Settings, str]:
+    """Give an embedded run its own lake, checkpoints and archive (the embedded Kafka is in memory)."""
+    if not settings.kafka.embedded:
+        return settings, ""
+    run_dir = Path(root) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    data = settings.model_dump()
+    data["lake"]["root"] = str(run_dir / "lake")
+    data["spark"]["checkpoint_dir"] = str(run_dir / "checkpoints")
+    data["archive"]["path"] = str(run_dir / "archive.sqlite")
+    data["kafka"]["embedded_dir"] = str(run_dir / "kafka")
+    return Settings.model_validate(data), str(run_dir)
+
+
+def pipeline_stages(settings: Settings) -> tuple[str, ...]:
+    """raw always; science with modules; archive; distribute with filters."""
+    stages = ["raw"]
+    if any(m.enabled for m in settings.science.modules):
+        stages.append("science")
+    stages.append("archive")
+    if any(f.enabled for f in settings.distribution.filters):
+        stages.append("distribute")
+    return tuple(stages)
+
+
+class Replay(threading.Thread):
+    """Replays messages into the survey topics at ``rate`` alerts/s, in a background thread."""
+
+    def __init__(self, batches: list[tuple[str, list]], conf: dict, rate: float,
+                 finished: threading.Condition):
+        super().__init__(name="replay", daemon=True)
+        self.batches, self.conf, self.rate, self.finished = batches, conf, rate, finished
+        self.sent = 0
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(len(messages) for _topic, messages in self.batches)
+
+    def run(self) -> None:
+        from fink_like.simulator import replay_many
+
+        t0 = time.perf_counter()
+        try:
+            report = replay_many(self.batches, self.conf, rate=self.rate)
+            self.sent = report.sent
+        except BaseException as exc:  # reported by the waiting driver
+            self.error = exc
+        self.seconds = time.perf_counter() - t0
+        with self.finished:
+            self.finished.notify_all()
+
+
+class Progress:
+    """A one-line progress bar on the driver, redrawn after each batch."""
+
+    def __init__(self, total: int, enabled: bool = True, width: int = 30):
+        self.total, self.enabled, self.width = max(total, 1), enabled, width
+        self.done = threading.Condition()
+
+    def __call__(self, batch_id, parts, totals: Totals) -> None:
+        if self.enabled:
+            frac = min(totals.consumed / self.total, 1.0)
+            bar = "#" * int(frac * self.width)
+            lat = totals.latency_percentiles().get("p95")
+            print(f"\r[{bar:<{self.width}}] {totals.consumed}/{self.total} alerts | "
+                  f"quarantined {totals.quarantined} | published {sum(totals.published.values())} | "
+                  f"p95 {lat if lat is None else round(lat, 1)} s | batch {batch_id}",
+                  end="", flush=True)
+        with self.done:
+            self.done.notify_all()
+
+
+def run_broker(settings: Settings, options: RunOptions) -> RunResult:
+    """Run the whole broker on a replayed night; returns once every alert went through."""
+    from fink_like.jobs.driver import bootstrap_for, science_schema
+    from fink_like.jobs.spark import get_spark
+    from fink_like.jobs.stream import start
+    from fink_like.kafka.admin import ensure_topics
+    from fink_like.kafka.conf import client_conf
+    from fink_like.metrics import BrokerMetrics, serve
+
+    stages = pipeline_stages(settings)
+    if "distribute" in stages:
+        from fink_like.filters.engine import FilterEngine
+
+        FilterEngine.from_settings(settings, science_schema(settings))  # fail fast on bad filters
+    bootstrap = bootstrap_for(settings)
+    conf = client_conf(settings.kafka, bootstrap)
+    batches = replay_batches(settings, options)
+    topics = [t for t, _ in batches] + [f.topic for f in settings.distribution.filters if f.enabled]
+    ensure_topics(conf, sorted(set(topics)))
+    metrics = BrokerMetrics()
+    if settings.metrics.enabled:
+        port = serve(metrics, settings.metrics.port)
+        log.info("metrics endpoint", extra={"url": f"http://127.0.0.1:{port}/metrics"})
+    spark = get_spark(settings)
+    spark.streams.addListener(metrics.listener())
+    progress = Progress(sum(len(m) for _t, m in batches), options.progress)
+    replay = Replay(batches, conf, options.rate, progress.done)
+
+    def on_batch(batch_id, parts, totals):
+        metrics.observe_batch(parts)
+        progress(batch_id, parts, totals)
+
+    query, totals = start(spark, settings, source="kafka", stages=stages, name="run",
+                          bootstrap=bootstrap, on_batch=on_batch)
+    replay.start()
+    try:
+        _wait_until_drained(query, replay, totals, progress, options.timeout)
+    finally:
+        query.stop()
+        if options.progress:
+            print()
+    return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds)
+
+
+def _wait_until_drained(query, replay: Replay, totals: Totals, progress: Progress, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with progress.done:
+        while True:
+            if replay.error is not None:
+                raise FinkLikeError(f"the alert replay failed: {replay.error}") from replay.error
+            if query.exception() is not None:
+                raise FinkLikeError(f"the streaming query failed: {query.exception()}")
+            if not replay.is_alive() and totals.consumed >= replay.sent:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FinkLikeError(f"timed out after {timeout:.0f} s with {totals.consumed} of "
+                                    f"{replay.total} alerts processed")
+            # Woken by every finished batch and by the end of the replay.
+            progress.done.wait(remaining)
+
+
+def replay_batches(settings: Settings, options: RunOptions) -> list[tuple[str, list]]:
+    """(topic, messages) per survey from ``options.data_dir`` (``ztf/`` and ``lsst/`` folders)."""
+    from fink_like.simulator import load_messages
+
+    sim = settings.simulator
+    root = Path(options.data_dir)
+    out = []
+    for folder, topic in (("ztf", sim.ztf_topic), ("lsst", sim.lsst_topic)):
+        if (root / folder).is_dir():
+            messages = load_messages(root / folder, clone_factor=options.clone_factor)
+            out.append((topic, messages[: options.limit] if options.limit else messages))
+    if not out:
+        raise FinkLikeError(f"no alerts found under {root} (expected ztf/ and lsst/ folders)")
+    return out
