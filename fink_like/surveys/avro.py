@@ -1,0 +1,190 @@
+"""The two Avro framings on survey topics, read and written without per-message schema parsing.
+
+* ZTF: one Avro **object container file** per message (``b"Obj\\x01"``, a metadata map with
+  ``avro.schema`` and ``avro.codec``, a 16-byte sync marker, then data blocks).
+* Rubin: the **Confluent wire format**: magic byte ``0``, a 4-byte big-endian schema id,
+  then the bare Avro body.
+
+``fastavro.reader`` re-parses the writer schema of every container it opens, which costs
+more than decoding a whole alert; :func:`split_container` only slices the header so that
+the caller can parse each distinct schema once and decode bodies with
+``fastavro.schemaless_reader``.
+
+Examples
+--------
+>>> pack_wire(900, b"body")
+b'\\x00\\x00\\x00\\x03\\x84body'
+>>> unpack_wire(b'\\x00\\x00\\x00\\x03\\x84body')
+(900, b'body')
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+
+import fastavro
+
+from fink_like.errors import AlertError
+
+CONTAINER_MAGIC = b"Obj\x01"
+WIRE_MAGIC = 0
+WIRE_HEADER = struct.Struct(">bI")
+
+
+@dataclass(frozen=True)
+class Container:
+    """An Avro container split into its parts: schema text, codec and raw record blocks."""
+
+    schema_json: str
+    codec: str
+    blocks: tuple[tuple[int, bytes], ...]   # (record count, block bytes after decompression)
+
+    @property
+    def count(self) -> int:
+        """Number of records in the container."""
+        return sum(n for n, _ in self.blocks)
+
+
+class _Cursor:
+    __slots__ = ("buf", "pos")
+
+    def __init__(self, buf: bytes, pos: int = 0):
+        self.buf = buf
+        self.pos = pos
+
+    def long(self) -> int:
+        result = shift = 0
+        buf = self.buf
+        while True:
+            if self.pos >= len(buf):
+                raise AlertError("truncated", "message ends inside an Avro integer")
+            byte = buf[self.pos]
+            self.pos += 1
+            result |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return (result >> 1) ^ -(result & 1)
+            shift += 7
+            if shift > 63:
+                raise AlertError("not_avro", "Avro integer longer than 10 bytes")
+
+    def take(self, size: int) -> bytes:
+        if size < 0:
+            raise AlertError("not_avro", f"negative Avro length {size}")
+        end = self.pos + size
+        if end > len(self.buf):
+            raise AlertError("truncated", f"needs {end} bytes, message has {len(self.buf)}")
+        chunk = self.buf[self.pos:end]
+        self.pos = end
+        return chunk
+
+
+def _read_metadata(cur: _Cursor) -> dict[str, bytes]:
+    meta: dict[str, bytes] = {}
+    while True:
+        count = cur.long()
+        if count == 0:
+            return meta
+        if count < 0:  # a negative count is followed by the block size in bytes
+            count = -count
+            cur.long()
+        for _ in range(count):
+            key = cur.take(cur.long()).decode("utf-8", "replace")
+            meta[key] = cur.take(cur.long())
+
+
+def _decompress(codec: str, data: bytes) -> bytes:
+    if codec == "null":
+        return data
+    if codec == "deflate":
+        try:
+            return zlib.decompress(data, -15)
+        except zlib.error as exc:
+            raise AlertError("truncated", f"deflate block does not decompress: {exc}") from exc
+    raise AlertError("unsupported_codec", f"Avro codec {codec!r} is not supported (null, deflate)")
+
+
+def split_container(value: bytes) -> Container:
+    """Split an Avro container file into schema text, codec and decompressed blocks.
+
+    Raises
+    ------
+    AlertError
+        ``not_avro`` without the container magic, ``truncated`` when the bytes end early,
+        ``unsupported_codec`` for codecs other than null and deflate.
+    """
+    if value[:4] != CONTAINER_MAGIC:
+        raise AlertError("not_avro", "does not start with the Avro container magic Obj\\x01")
+    cur = _Cursor(value, 4)
+    meta = _read_metadata(cur)
+    if "avro.schema" not in meta:
+        raise AlertError("not_avro", "container header has no avro.schema")
+    codec = meta.get("avro.codec", b"null").decode() or "null"
+    sync = cur.take(16)
+    blocks = []
+    while cur.pos < len(value):
+        count = cur.long()
+        data = cur.take(cur.long())
+        if cur.take(16) != sync:
+            raise AlertError("truncated", "container block is not followed by its sync marker")
+        blocks.append((count, _decompress(codec, data)))
+    return Container(meta["avro.schema"].decode("utf-8"), codec, tuple(blocks))
+
+
+def write_container(parsed_schema: dict, records: list[dict], codec: str = "null") -> bytes:
+    """One Avro container file holding ``records`` (what ZTF puts in each Kafka message)."""
+    out = io.BytesIO()
+    fastavro.writer(out, parsed_schema, records, codec=codec, sync_marker=os.urandom(16))
+    return out.getvalue()
+
+
+def pack_wire(schema_id: int, body: bytes) -> bytes:
+    """Frame an Avro body in the Confluent wire format."""
+    return WIRE_HEADER.pack(WIRE_MAGIC, schema_id) + body
+
+
+def unpack_wire(value: bytes) -> tuple[int, bytes]:
+    """Split a Confluent wire-format message into ``(schema_id, body)``.
+
+    Raises
+    ------
+    AlertError
+        ``truncated`` when shorter than the 5-byte header, ``not_avro`` without magic 0.
+    """
+    if len(value) < WIRE_HEADER.size:
+        raise AlertError("truncated", f"{len(value)} bytes, shorter than the 5-byte wire header")
+    magic, schema_id = WIRE_HEADER.unpack_from(value)
+    if magic != WIRE_MAGIC:
+        raise AlertError("not_avro", f"wire-format magic byte is {magic}, expected 0")
+    return schema_id, value[WIRE_HEADER.size:]
+
+
+def read_body(body: bytes, parsed_schema) -> dict:
+    """Decode one bare Avro body, turning every decoder failure into an :class:`AlertError`.
+
+    The whole body must be consumed: trailing bytes mean the schema does not fit.
+    """
+    stream = io.BytesIO(body)
+    try:
+        record = fastavro.schemaless_reader(stream, parsed_schema, None)
+    except (EOFError, IndexError, struct.error) as exc:
+        raise AlertError("truncated", f"Avro body ends early ({exc or type(exc).__name__})") from exc
+    except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
+        raise AlertError("not_avro", f"Avro body does not match its schema: {exc}") from exc
+    if stream.tell() != len(body):
+        raise AlertError(
+            "schema_mismatch", f"{len(body) - stream.tell()} bytes left after decoding the record"
+        )
+    return record
+
+
+def read_bodies(block: bytes, parsed_schema, count: int) -> list[dict]:
+    """Decode the ``count`` records of one container block."""
+    stream = io.BytesIO(block)
+    try:
+        return [fastavro.schemaless_reader(stream, parsed_schema, None) for _ in range(count)]
+    except (EOFError, IndexError, struct.error) as exc:
+        raise AlertError("truncated", f"container block ends early ({exc or type(exc).__name__})") from exc
