@@ -163,7 +163,7 @@ def _read_fits(path: str, columns: list[str]) -> pa.Table:
         values = np.asarray(data[col])
         if values.dtype.kind == "S":
             values = np.char.decode(values, "utf-8")
-        out[col] = pa.array(values.tolist() if values.dtype.kind == "U" else values)
+        out[col] = pa.array(values.tolist() if values.dtype.kind == "U" else values.astype(values.dtype.newbyteorder("=")))
     return pa.table(out)
 
 
