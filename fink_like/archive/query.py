@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from fink_like.archive import codec, model
-from fink_like.archive.backends import ArchiveBackend, open_backend, prefix_stop
+from fink_like.archive.backends import ArchiveBackend, open_archive, prefix_stop
 from fink_like.errors import QueryError
 
 MAX_RADIUS_ARCSEC = 5 * 3600.0
@@ -52,7 +52,7 @@ class Archive:
     @property
     def backend(self) -> ArchiveBackend:
         if self._backend is None:
-            self._backend = open_backend(self.settings)
+            self._backend = open_archive(self.settings)
         return self._backend
 
     def close(self) -> None:
@@ -256,9 +256,12 @@ def encode_cursor(key: bytes) -> str:
 
 def decode_cursor(cursor: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(cursor.encode("ascii"))
+        key = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError, AttributeError) as exc:
         raise QueryError(f"invalid cursor {cursor!r}: pass back next_cursor from a previous page") from exc
+    if not key:
+        raise QueryError(f"invalid cursor {cursor!r}: pass back next_cursor from a previous page")
+    return key
 
 
 def _after(key: bytes) -> bytes:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from fink_like.archive import codec, model
-from fink_like.archive.backends import ArchiveBackend, open_backend
+from fink_like.archive.backends import ArchiveBackend, open_archive
 from fink_like.errors import ArchiveError, FinkLikeError
 
 log = logging.getLogger(__name__)
@@ -38,28 +38,20 @@ class ArchiveWriter:
     def __init__(self, settings, backend: ArchiveBackend | None = None):
         self.settings = settings
         self._backend = backend
-        self._ready = False
 
     def __getstate__(self):
-        return {"settings": self.settings, "_backend": None, "_ready": False}
+        return {"settings": self.settings, "_backend": None}
 
     @property
     def backend(self) -> ArchiveBackend:
         if self._backend is None:
-            self._backend = open_backend(self.settings)
-        if not self._ready:
-            prefix = self.settings.archive.table_prefix
-            self._backend.create_tables(
-                {model.table_name(prefix, t): fams for t, fams in model.TABLES.items()}
-            )
-            self._ready = True
+            self._backend = open_archive(self.settings)
         return self._backend
 
     def close(self) -> None:
         if self._backend is not None:
             self._backend.close()
             self._backend = None
-            self._ready = False
 
     def write(self, table: pa.Table | pa.RecordBatch) -> int:
         """Upsert every alert of ``table`` with its index entries; return the number of alerts."""
@@ -144,12 +136,12 @@ def _cutouts(table: pa.Table, alert_ids: list) -> list:
     """Gzipped FITS stamps read from each packet by the survey adapter."""
     if "packet" not in table.column_names:
         return []
-    from fink_like.surveys import decode_packet
-
     rows = []
     for aid, packet in zip(alert_ids, table.column("packet").to_pylist()):
         if not packet:
-            continue
+            continue  # hand-made or stripped rows carry no stamps
+        from fink_like.surveys import decode_packet
+
         try:
             adapter, record = decode_packet(packet)
             stamps = adapter.cutouts(record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fink_like.archive.backends.base import ArchiveBackend, prefix_stop
 
-__all__ = ["ArchiveBackend", "open_backend", "prefix_stop"]
+__all__ = ["ArchiveBackend", "open_archive", "open_backend", "prefix_stop"]
 
 
 def open_backend(settings) -> ArchiveBackend:
@@ -18,3 +18,13 @@ def open_backend(settings) -> ArchiveBackend:
 
     return HBaseBackend(conf.hbase_host, conf.hbase_port, pool_size=conf.hbase_pool_size,
                         retries=conf.retries, batch_size=conf.batch_size)
+
+
+def open_archive(settings) -> ArchiveBackend:
+    """The configured backend with every archive table created (idempotent)."""
+    from fink_like.archive import model
+
+    backend = open_backend(settings)
+    prefix = settings.archive.table_prefix
+    backend.create_tables({model.table_name(prefix, t): fams for t, fams in model.TABLES.items()})
+    return backend

@@ -1,0 +1,62 @@
+"""The backend contract, run on every backend of the matrix (embedded, hbase over Thrift)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fink_like.archive.backends import open_backend, prefix_stop
+from fink_like.errors import ArchiveError
+
+
+@pytest.fixture
+def backend(archive_settings):
+    """A backend with one empty table, named ``<prefix>_kv`` (unique per test)."""
+    store = open_backend(archive_settings)
+    table = f"{archive_settings.archive.table_prefix}_kv"
+    store.create_tables({table: ["s", "b"]})
+    yield store, table
+    store.close()
+
+
+def test_put_get_merge_and_missing(backend):
+    backend, kv = backend
+    backend.put_many(kv, [(b"a_1", {b"s:x": b"1"}), (b"a_2", {b"s:x": b"2"})])
+    backend.put(kv, b"a_1", {b"b:y": b"9", b"s:x": b"10"})
+    assert backend.get(kv, b"a_1") == {b"s:x": b"10", b"b:y": b"9"}
+    assert backend.get(kv, b"zz") is None
+    assert backend.get_many(kv, [b"a_2", b"nope", b"a_1"]) == [
+        (b"a_2", {b"s:x": b"2"}), (b"a_1", {b"s:x": b"10", b"b:y": b"9"})]
+
+
+def test_scans_are_sorted_bounded_and_limited(backend):
+    backend, kv = backend
+    keys = [b"obj1_3", b"obj1_1", b"obj10_1", b"obj1_2", b"obj2_1"]
+    backend.put_many(kv, [(k, {b"s:k": k}) for k in keys])
+    assert [k for k, _ in backend.scan_prefix(kv, b"obj1_")] == [b"obj1_1", b"obj1_2", b"obj1_3"]
+    assert [k for k, _ in backend.scan_prefix(kv, b"obj1_", limit=2)] == [b"obj1_1", b"obj1_2"]
+    assert [k for k, _ in backend.scan(kv, b"obj1_2", b"obj2")] == [b"obj1_2", b"obj1_3"]
+    assert [k for k, _ in backend.scan(kv)] == sorted(keys)
+
+
+def test_delete_and_idempotent_rewrite(backend):
+    backend, kv = backend
+    rows = [(f"k{i:03d}".encode(), {b"s:v": str(i).encode()}) for i in range(50)]
+    backend.put_many(kv, rows)
+    backend.put_many(kv, rows)
+    backend.delete(kv, b"k007")
+    backend.delete(kv, b"absent")
+    assert [k for k, _ in backend.scan(kv)] == [k for k, _ in rows if k != b"k007"]
+
+
+def test_unknown_family_and_table_are_clear_errors(backend):
+    backend, kv = backend
+    with pytest.raises(ArchiveError, match="column family"):
+        backend.put(kv, b"x", {b"zz:q": b"1"})
+    with pytest.raises(ArchiveError):
+        backend.get("no_such_table", b"x")
+
+
+def test_prefix_stop():
+    assert prefix_stop(b"ab_") == b"ab`"
+    assert prefix_stop(b"a\xff") == b"b"
+    assert prefix_stop(b"\xff\xff") is None
