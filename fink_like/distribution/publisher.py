@@ -1,0 +1,136 @@
+"""Publish one batch of enriched alerts to the filters' topics (runs on executors).
+
+At-least-once: every message is produced keyed by its alert id, the producer is
+flushed, and every delivery report is checked; any failure raises, so the caller (the
+Spark batch) is retried. A retried batch can duplicate messages: clients dedupe by key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pyarrow as pa
+
+from fink_like.distribution.encoder import Encoder, default_encoder
+from fink_like.distribution.registry import publish_schemas, save
+from fink_like.errors import KafkaError
+
+log = logging.getLogger(__name__)
+DEFAULT_SCHEMA_TOPIC = "fink-like-schemas"
+_PRODUCERS: dict[tuple, object] = {}
+_PUBLISHED: set[tuple[str, str, int]] = set()   # (servers, schema topic, id) already on Kafka
+_ENSURED: set[tuple[str, str]] = set()           # (servers, topic) known to exist
+
+
+def producer_for(conf: dict):
+    """One confluent-kafka Producer per configuration and process."""
+    from confluent_kafka import Producer
+
+    key = tuple(sorted((k, str(v)) for k, v in conf.items()))
+    if key not in _PRODUCERS:
+        _PRODUCERS[key] = Producer({"linger.ms": 20, "compression.type": "lz4", **conf})
+    return _PRODUCERS[key]
+
+
+def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
+            schema_topic: str = DEFAULT_SCHEMA_TOPIC, schema_dir: str | None = None,
+            encoder: Encoder | None = None, timeout: float = 60.0) -> dict[str, int]:
+    """Evaluate every filter once, encode the selected alerts and produce them.
+
+    Parameters
+    ----------
+    table
+        Enriched alerts (canonical columns, module outputs, ``provenance``).
+    engine
+        A :class:`~fink_like.filters.engine.FilterEngine`.
+    conf
+        confluent-kafka producer configuration (``fink_like.kafka.conf.client_conf``).
+    topic_prefix
+        Prepended to every filter's topic (e.g. per-test or per-tenant names).
+    schema_topic, schema_dir
+        Where new distribution schemas are published before the messages using them
+        (the topic always; the folder too when given).
+
+    Returns
+    -------
+    dict
+        Topic -> number of messages produced and acknowledged (topics with 0 included).
+
+    Raises
+    ------
+    KafkaError
+        When a delivery fails or is not acknowledged within ``timeout`` seconds.
+    """
+    encoder = encoder or default_encoder()
+    masks = engine.evaluate(table)
+    selected: dict[str, list[int]] = {}
+    needed = {True: set(), False: set()}
+    for f in engine.filters:
+        rows = [i for i, keep in enumerate(masks[f.spec.name].to_pylist()) if keep]
+        selected[f.spec.name] = rows
+        needed[bool(f.spec.cutouts)].update(rows)
+    encoded = {}
+    schemas = {}
+    for cutouts, rows in needed.items():
+        if rows:
+            batch = encoder.encode(table, sorted(rows), cutouts)
+            encoded[cutouts] = {row: (k, v) for row, k, v in zip(batch.rows, batch.keys, batch.values)}
+            schemas.update(batch.schemas)
+    producer = producer_for(conf)
+    _ensure(conf, [f"{topic_prefix or ''}{f.spec.topic}" for f in engine.filters], schema_topic)
+    _register(producer, conf, schema_topic, schemas, schema_dir, timeout)
+    counts = {}
+    failures: list[str] = []
+
+    def report(err, msg):
+        if err is not None:
+            failures.append(f"{msg.topic()}: {err.str() if hasattr(err, 'str') else err}")
+
+    for f in engine.filters:
+        topic = f"{topic_prefix or ''}{f.spec.topic}"
+        messages = encoded.get(bool(f.spec.cutouts), {})
+        for row in selected[f.spec.name]:
+            key, value = messages[row]
+            _produce(producer, topic, key, value, report)
+        counts[topic] = counts.get(topic, 0) + len(selected[f.spec.name])
+    left = producer.flush(timeout)
+    if failures or left:
+        detail = failures[0] if failures else f"{left} message(s) not acknowledged within {timeout:.0f}s"
+        raise KafkaError(f"publishing failed ({len(failures)} delivery error(s)): {detail}")
+    return counts
+
+
+def _produce(producer, topic, key, value, report) -> None:
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value, on_delivery=report)
+            return
+        except BufferError:  # local queue full: let deliveries drain, then retry this message
+            producer.poll(0.5)
+
+
+def _ensure(conf: dict, topics: list[str], schema_topic: str) -> None:
+    from fink_like.distribution.registry import ensure_schema_topic
+    from fink_like.kafka.admin import ensure_topics
+
+    servers = str(conf.get("bootstrap.servers"))
+    if (servers, schema_topic) not in _ENSURED:
+        ensure_schema_topic(conf, schema_topic)
+        _ENSURED.add((servers, schema_topic))
+    missing = [t for t in dict.fromkeys(topics) if (servers, t) not in _ENSURED]
+    if missing:
+        ensure_topics(conf, missing)
+        _ENSURED.update((servers, t) for t in missing)
+
+
+def _register(producer, conf, topic, schemas, schema_dir, timeout) -> None:
+    if schema_dir:
+        for schema in schemas.values():
+            save(schema, schema_dir)
+    servers = str(conf.get("bootstrap.servers"))
+    new = {sid: s for sid, s in schemas.items() if (servers, topic, sid) not in _PUBLISHED}
+    if not new:
+        return
+    publish_schemas(producer, topic, new, timeout)
+    _PUBLISHED.update((servers, topic, sid) for sid in new)
+    log.info("published %d new distribution schema(s) to %s: %s", len(new), topic, sorted(new))
