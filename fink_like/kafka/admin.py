@@ -1,0 +1,119 @@
+"""Topic administration and offset look-ups: create, list, watermarks.
+
+Every function takes a confluent-kafka configuration dict (see
+:func:`fink_like.kafka.conf.client_conf`) and raises
+:class:`fink_like.errors.KafkaError` in plain words.
+
+Watermarks are *probed*: tansu (the embedded broker) reports the high watermark of a
+partition as the base offset of its last record batch plus one, which is short by the
+size of that batch. :func:`true_high` reads from ``reported - 1`` to the end-of-partition
+event; on a real Kafka broker this reads one message.
+"""
+
+from __future__ import annotations
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaError as RdError
+
+from fink_like.errors import KafkaError
+from fink_like.kafka.errors import check_connection, quiet, translate
+
+_PROBE_CONF = {
+    "group.id": "fink-like-offsets",   # required by the client; no group is ever joined
+    "enable.auto.commit": False,
+    "enable.partition.eof": True,
+    "fetch.wait.max.ms": 10,
+}
+
+
+def list_topics(conf: dict, timeout: float = 5.0) -> list[str]:
+    """The sorted names of the cluster's topics, internal ones (``__*``) left out."""
+    meta = check_connection(conf, timeout)
+    return sorted(t for t in meta.topics if not t.startswith("__"))
+
+
+def ensure_topics(conf: dict, topics: list[str], partitions: int = 1, timeout: float = 10.0) -> list[str]:
+    """Create the topics that do not exist yet; return the names created (idempotent).
+
+    Raises
+    ------
+    fink_like.errors.KafkaError
+        The cluster is unreachable or refuses to create a topic (the message names it).
+    """
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    if partitions < 1:
+        raise KafkaError(f"partitions must be at least 1, got {partitions}")
+    existing = set(check_connection(conf, timeout).topics)
+    missing = [t for t in dict.fromkeys(topics) if t not in existing]
+    if not missing:
+        return []
+    admin = AdminClient(quiet({k: v for k, v in conf.items() if not k.startswith(("group.", "enable.auto"))}))
+    futures = admin.create_topics([NewTopic(t, partitions, 1) for t in missing], request_timeout=timeout)
+    created = []
+    for topic, future in futures.items():
+        try:
+            future.result(timeout)
+            created.append(topic)
+        except KafkaException as exc:
+            if exc.args[0].code() != RdError.TOPIC_ALREADY_EXISTS:  # a concurrent creator won
+                raise translate(exc, topic=topic, conf=conf) from exc
+    return created
+
+
+def watermarks(conf: dict, topic: str, timeout: float = 5.0) -> dict[int, tuple[int, int]]:
+    """``{partition: (low, high)}`` of one topic; ``high`` is the offset after the last message.
+
+    Raises
+    ------
+    fink_like.errors.KafkaError
+        The topic does not exist (named) or the cluster is unreachable.
+    """
+    meta = check_connection(conf, timeout)
+    if topic not in meta.topics or meta.topics[topic].error is not None:
+        raise KafkaError(f"topic {topic!r} does not exist on {conf.get('bootstrap.servers')}")
+    parts = sorted(meta.topics[topic].partitions)
+    consumer = offsets_consumer(conf)
+    try:
+        return {p: partition_watermarks(consumer, topic, p, timeout) for p in parts}
+    finally:
+        consumer.close()
+
+
+def offsets_consumer(conf: dict) -> Consumer:
+    """A consumer for offset look-ups and probes (assign() only, no group membership)."""
+    return Consumer(quiet({**conf, **_PROBE_CONF}))
+
+
+def partition_watermarks(consumer: Consumer, topic: str, partition: int, timeout: float = 5.0) -> tuple[int, int]:
+    """``(low, high)`` of one partition, with ``high`` probed by :func:`true_high`."""
+    tp = TopicPartition(topic, partition)
+    try:
+        low, reported = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+    except KafkaException as exc:
+        raise translate(exc, topic=topic, conf=getattr(consumer, "_conf", None)) from exc
+    return low, true_high(consumer, topic, partition, low, reported, timeout)
+
+
+def true_high(consumer: Consumer, topic: str, partition: int, low: int, reported: int,
+              timeout: float = 5.0) -> int:
+    """The offset after the last message, reading from ``reported - 1`` to end-of-partition."""
+    if reported <= low:
+        return reported
+    consumer.assign([TopicPartition(topic, partition, reported - 1)])
+    last = reported - 1
+    try:
+        while True:
+            msg = consumer.poll(timeout)
+            if msg is None:
+                raise KafkaError(f"no answer from Kafka within {timeout} s while reading the end "
+                                 f"of {topic}[{partition}]")
+            err = msg.error()
+            if err is None:
+                last = max(last, msg.offset())
+            elif err.code() == RdError._PARTITION_EOF:
+                return max(last + 1, reported)
+            elif not err.retriable():
+                raise translate(err, topic=topic)
+    finally:
+        consumer.unassign()
