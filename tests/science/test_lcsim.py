@@ -161,3 +161,17 @@ def test_zero_rows_keep_the_schema():
     table = simulate({"SN Ia": 0}, survey="ztf")
     assert table.num_rows == 0 and table.schema.equals(LCSIM_SCHEMA)
     assert isinstance(table, pa.Table)
+
+
+def test_history_window_like_ztf_prv_candidates():
+    full = simulate({"Cepheid": 20, "SN II": 20}, survey="ztf", seed=8).to_pandas()
+    cut = simulate({"Cepheid": 20, "SN II": 20}, survey="ztf", seed=8, history_days=30.0).to_pandas()
+    pd.testing.assert_series_equal(full.mjd, cut.mjd)
+    pd.testing.assert_series_equal(full.ndethist, cut.ndethist)
+    pd.testing.assert_series_equal(full.first_mjd, cut.first_mjd)
+    for f, c in zip(full.itertuples(), cut.itertuples()):
+        window = np.asarray(f.lc_mjd) >= f.mjd - 30.0
+        assert list(c.lc_mjd) == list(np.asarray(f.lc_mjd)[window])
+        assert np.all(np.asarray(c.ul_mjd) >= c.mjd - 30.0)
+    with pytest.raises(SimulationError, match="history_days"):
+        simulate(3, history_days=0)

@@ -25,6 +25,7 @@ LCSIM_SCHEMA = pa.schema(
 )
 """Canonical columns, then ``label`` and the ``truth_*`` columns."""
 
+_PER_OBJECT = TRUTH_COLUMNS + ("ndethist", "first_mjd")
 SCHEMA_VERSION = "lcsim-1"
 _MJD_UNIX_EPOCH = 40587.0
 
@@ -64,7 +65,7 @@ class LightCurves:
             cat([p.mjd for p in parts]), cat([p.band for p in parts]), cat([p.flux for p in parts]),
             cat([p.fluxerr for p in parts]), cat([p.detected for p in parts]),
             cat([p.maglim for p in parts]), cat([p.labels for p in parts]),
-            {k: cat([p.truth.get(k, np.full(p.n, np.nan)) for p in parts]) for k in TRUTH_COLUMNS},
+            {k: cat([p.truth.get(k, np.full(p.n, np.nan)) for p in parts]) for k in _PER_OBJECT},
         )
 
     def permute(self, order: np.ndarray) -> "LightCurves":
@@ -106,8 +107,6 @@ def build_table(lcs: LightCurves, cad: SurveyCadence, rng: np.random.Generator, 
     last = np.concatenate([[0], np.cumsum(np.bincount(lcs.obj, minlength=n))])[1:] - 1
     det = lcs.detected
     all_epochs = np.ones(lcs.obj.size, dtype=bool) if forced_photometry else np.zeros(lcs.obj.size, dtype=bool)
-    first_det = np.full(n, np.inf)
-    np.minimum.at(first_det, lcs.obj[det], lcs.mjd[det])
     ra, dec = _sky(rng, n, cad)
     ztf = cad.survey == "ztf"
     stars = np.isin(lcs.labels, ["RR Lyrae", "Cepheid", "eclipsing binary", "constant", "CV", "microlensing"])
@@ -127,8 +126,8 @@ def build_table(lcs: LightCurves, cad: SurveyCadence, rng: np.random.Generator, 
         "flux": pa.array(lcs.flux[last]), "fluxerr": pa.array(lcs.fluxerr[last]),
         "mag": pa.array(mag[last]), "magerr": pa.array(magerr[last]),
         "isdiffpos": pa.array(lcs.flux[last] > 0),
-        "ndethist": pa.array(np.bincount(lcs.obj[det], minlength=n).astype(np.int32)),
-        "first_mjd": pa.array(first_det),
+        "ndethist": pa.array(lcs.truth["ndethist"].astype(np.int32)),
+        "first_mjd": pa.array(lcs.truth["first_mjd"]),
         "rb": pa.array(rng.uniform(0.65, 1.0, n)) if ztf else null_f,
         "drb": pa.array(rng.uniform(0.9, 1.0, n)) if ztf else null_f,
         "nbad": pa.array(np.zeros(n, np.int32)) if ztf else pa.nulls(n, pa.int32()),

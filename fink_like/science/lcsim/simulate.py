@@ -55,7 +55,7 @@ def _counts(n, classes) -> dict[str, int]:
     return counts
 
 
-def _draw_batch(label, m, cad: SurveyCadence, rng, truncate: bool) -> LightCurves:
+def _draw_batch(label, m, cad: SurveyCadence, rng, truncate: bool, history_days) -> LightCurves:
     """Simulate ``m`` objects and keep those with a detection, cut at their alert epoch."""
     ep = draw_epochs(rng, m, cad)
     diff, total, truth = _MODELS[label](rng, ep)
@@ -69,18 +69,26 @@ def _draw_batch(label, m, cad: SurveyCadence, rng, truncate: bool) -> LightCurve
     alert_at = np.full(m, -1, dtype=np.int64)
     alert_at[keep_obj] = det_idx[det_start[keep_obj] + k[keep_obj]]
     keep_epoch = np.arange(ep.obj.size) <= alert_at[ep.obj]
+    meta = dict(truth)
+    # The object's detection count and first detection, whatever the history window shows.
+    meta["ndethist"] = (k + 1).astype(float)
+    meta["first_mjd"] = np.full(m, np.nan)
+    meta["first_mjd"][keep_obj] = ep.mjd[det_idx[det_start[keep_obj]]]
+    if history_days is not None:
+        alert_mjd = ep.mjd[np.maximum(alert_at, 0)]
+        keep_epoch &= ep.mjd >= alert_mjd[ep.obj] - history_days
     lcs = LightCurves(m, ep.obj, ep.mjd, ep.band, flux, fluxerr, det, ep.maglim,
-                      np.array([label] * m, dtype=object), dict(truth))
+                      np.array([label] * m, dtype=object), meta)
     return lcs.take(keep_epoch, keep_obj)
 
 
-def _simulate_class(label, count, cad, rng, truncate) -> LightCurves | None:
+def _simulate_class(label, count, cad, rng, truncate, history_days) -> LightCurves | None:
     parts, have = [], 0
     for _ in range(_MAX_ROUNDS):
         if have >= count:
             break
         need = count - have
-        batch = _draw_batch(label, min(_CHUNK, int(need * 1.25) + 8), cad, rng, truncate)
+        batch = _draw_batch(label, min(_CHUNK, int(need * 1.25) + 8), cad, rng, truncate, history_days)
         if batch.n > need:
             keep = np.zeros(batch.n, dtype=bool)
             keep[:need] = True
@@ -99,6 +107,7 @@ def simulate(
     classes: Iterable[str] | None = None,
     truncate: bool = True,
     forced_photometry: bool = False,
+    history_days: float | None = None,
 ) -> pa.Table:
     """Simulate labelled alerts with the canonical schema, plus ``label`` and ``truth_*``.
 
@@ -118,6 +127,10 @@ def simulate(
         the alert is the last detection of the season.
     forced_photometry
         Fill ``fp_*`` with every epoch up to the alert (detected or not); else empty.
+    history_days
+        Keep only epochs within this many days before the alert in the history lists,
+        like ZTF's 30-day ``prv_candidates`` (``ndethist``/``first_mjd`` still count the
+        whole history). ``None`` keeps the whole season.
 
     Returns
     -------
@@ -136,12 +149,14 @@ def simulate(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SimulationError(f"seed must be a non-negative int, got {seed!r}")
     counts = _counts(n, classes)
+    if history_days is not None and not history_days > 0:
+        raise SimulationError(f"history_days must be positive or None, got {history_days!r}")
     survey_code = 1 if cad.survey == "ztf" else 2
     parts = []
     for label, count in counts.items():
         if count:
             rng = np.random.default_rng([int(seed), survey_code, CLASSES.index(label)])
-            parts.append(_simulate_class(label, count, cad, rng, truncate))
+            parts.append(_simulate_class(label, count, cad, rng, truncate, history_days))
     final_rng = np.random.default_rng([int(seed), survey_code, 1000])
     if not parts:
         empty = LightCurves(0, *(np.zeros(0, t) for t in (np.int64, float, np.int64, float, float, bool, float)),
