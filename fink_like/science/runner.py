@@ -51,10 +51,17 @@ class _Entry:
             raise PluginError(f"ScienceRunner takes ModuleSpec or ScienceModule items, got {module!r}")
         self.name = self.cls.name
         self.model_hash = None
+        self.load_error = None
 
     def get(self) -> ScienceModule:
+        if self.load_error is not None:  # load once per process, failures included
+            raise PluginError(f"not loaded in this process: {self.load_error}")
         if self.instance is None:
-            self.instance = load_module(self.spec.name, self.spec.params)
+            try:
+                self.instance = load_module(self.spec.name, self.spec.params)
+            except PluginError as exc:
+                self.load_error = str(exc)
+                raise
         if self.model_hash is None:
             self.model_hash = self.instance.model_hash
         return self.instance
@@ -64,6 +71,7 @@ class _Entry:
         if self.spec is not None:
             state["instance"] = None  # reloaded once per executor process, from the cache
             state["model_hash"] = None
+            state["load_error"] = None
         return state
 
 
