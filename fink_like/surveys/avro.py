@@ -162,14 +162,15 @@ def unpack_wire(value: bytes) -> tuple[int, bytes]:
     return schema_id, value[WIRE_HEADER.size:]
 
 
-def read_body(body: bytes, parsed_schema) -> dict:
+def read_body(body: bytes, parsed_schema, reader_schema=None) -> dict:
     """Decode one bare Avro body, turning every decoder failure into an :class:`AlertError`.
 
-    The whole body must be consumed: trailing bytes mean the schema does not fit.
+    ``reader_schema`` may be a :func:`projection` of the writer schema. The whole body
+    must be consumed: trailing bytes mean the schema does not fit.
     """
     stream = io.BytesIO(body)
     try:
-        record = fastavro.schemaless_reader(stream, parsed_schema, None)
+        record = fastavro.schemaless_reader(stream, parsed_schema, reader_schema)
     except (EOFError, IndexError, struct.error) as exc:
         raise AlertError("truncated", f"Avro body ends early ({exc or type(exc).__name__})") from exc
     except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
@@ -188,3 +189,40 @@ def read_bodies(block: bytes, parsed_schema, count: int) -> list[dict]:
         return [fastavro.schemaless_reader(stream, parsed_schema, None) for _ in range(count)]
     except (EOFError, IndexError, struct.error) as exc:
         raise AlertError("truncated", f"container block ends early ({exc or type(exc).__name__})") from exc
+
+
+def projection(writer: dict, keep: dict[str, frozenset]) -> dict:
+    """A reader schema that keeps only the listed fields of the listed records.
+
+    ``keep`` maps a record's short name (``"candidate"``, ``"diaSource"``) to the field
+    names to keep; records not listed keep every field. Decoding with the projection
+    skips the rest of the bytes instead of building Python objects for them, which is
+    most of the cost of an alert with a long history.
+    """
+    named = writer.get("__named_schemas", {})
+    return fastavro.parse_schema(_project(writer, keep, named, set()), named_schemas={})
+
+
+def _project(node, keep, named, defined):
+    if isinstance(node, str):
+        if node in named and node not in defined:
+            return _project(named[node], keep, named, defined)
+        return node
+    if isinstance(node, list):
+        return [_project(t, keep, named, defined) for t in node]
+    kind = node.get("type")
+    if kind == "record":
+        name = node["name"]
+        defined.add(name)
+        wanted = keep.get(name.rsplit(".", 1)[-1])
+        fields = [f for f in node["fields"] if wanted is None or f["name"] in wanted]
+        return {"type": "record", "name": name,
+                "fields": [{"name": f["name"], "type": _project(f["type"], keep, named, defined)} for f in fields]}
+    if kind == "array":
+        return {"type": "array", "items": _project(node["items"], keep, named, defined)}
+    if kind == "map":
+        return {"type": "map", "values": _project(node["values"], keep, named, defined)}
+    if kind in ("enum", "fixed"):
+        defined.add(node["name"])
+    return {k: v for k, v in node.items() if not k.startswith("__")}
+

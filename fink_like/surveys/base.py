@@ -37,6 +37,14 @@ class SurveyAdapter(ABC):
     def decode(self, value: bytes) -> dict:
         """The Avro record carried by one Kafka message value."""
 
+    def decode_view(self, value: bytes) -> dict:
+        """Like :meth:`decode`, but may leave out fields that :meth:`to_canonical` does not read.
+
+        The batch decoder uses it: the full packet is kept as bytes anyway, so building
+        Python objects for cutouts and unused history fields is wasted work.
+        """
+        return self.decode(value)
+
     @abstractmethod
     def schema_version(self, value: bytes, record: dict) -> str:
         """The schema version (``"4.02"``, ``"9.0"``) of a decoded message."""

@@ -38,6 +38,15 @@ def adapter_for(name: str) -> SurveyAdapter:
         raise AlertError("unknown_survey", f"unknown survey {name!r}: use ztf or lsst") from None
 
 
+def _sniff(value: bytes) -> SurveyAdapter:
+    if not value:
+        raise AlertError("empty", "message value is empty or null")
+    for adapter in _ADAPTERS.values():
+        if adapter.sniff(value):
+            return adapter
+    raise AlertError("not_avro", f"starts with {bytes(value[:5])!r}: neither an Avro container nor wire format")
+
+
 def decode_packet(value: bytes) -> tuple[SurveyAdapter, dict]:
     """Sniff the survey of one message and decode it.
 
@@ -46,16 +55,13 @@ def decode_packet(value: bytes) -> tuple[SurveyAdapter, dict]:
     AlertError
         ``empty``, ``not_avro`` (neither framing), or the adapter's own reasons.
     """
-    if not value:
-        raise AlertError("empty", "message value is empty or null")
-    for adapter in _ADAPTERS.values():
-        if adapter.sniff(value):
-            return adapter, adapter.decode(value)
-    raise AlertError("not_avro", f"starts with {bytes(value[:5])!r}: neither an Avro container nor wire format")
+    adapter = _sniff(value)
+    return adapter, adapter.decode(value)
 
 
 def _canonical_row(value: bytes) -> dict:
-    adapter, record = decode_packet(value)
+    adapter = _sniff(value)
+    record = adapter.decode_view(value)
     try:
         row = adapter.to_canonical(record, adapter.schema_version(value, record))
     except (KeyError, TypeError) as exc:

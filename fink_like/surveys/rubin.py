@@ -14,7 +14,7 @@ import fastavro
 from fastavro.schema import load_schema
 
 from fink_like.errors import AlertError, MissingDependencyError, require
-from fink_like.surveys.avro import pack_wire, read_body, unpack_wire
+from fink_like.surveys.avro import pack_wire, projection, read_body, unpack_wire
 from fink_like.surveys.base import SurveyAdapter, history_columns as _columns, required
 from fink_like.surveys.photometry import day_obs, magerr_from_flux, njy_to_mag
 
@@ -31,6 +31,20 @@ FLAG_BITS = (
     "pixelFlags_injectedCenter", "glint_trail", "isDipole",
 )
 FIVE_SIGMA = 5.0
+# What to_canonical reads: the projection used by decode_view.
+CANONICAL_FIELDS = {
+    "alert": frozenset({
+        "alertId", "diaSourceId", "diaSource", "prvDiaSources", "prvDiaForcedSources",
+        "prvDiaNondetectionLimits", "diaObject",
+    }),
+    "diaSource": frozenset({
+        "diaSourceId", "diaObjectId", "ssObjectId", "midpointMjdTai", "ra", "dec", "band",
+        "psfFlux", "psfFluxErr", "reliability", "isNegative", "is_negative", *FLAG_BITS,
+    }),
+    "diaForcedSource": frozenset({"midpointMjdTai", "band", "psfFlux", "psfFluxErr"}),
+    "diaNondetectionLimit": frozenset({"midpointMjdTai", "band", "diaNoise"}),
+    "diaObject": frozenset({"nDiaSources", "firstDiaSourceMjdTai"}),
+}
 
 
 def schema_id(version: str) -> int:
@@ -58,6 +72,7 @@ class RubinAdapter(SurveyAdapter):
 
     def __init__(self):
         self._schemas: dict[int, dict] = {}
+        self._views: dict[int, dict] = {}
 
     def __getstate__(self):
         return {}
@@ -82,6 +97,13 @@ class RubinAdapter(SurveyAdapter):
     def decode(self, value: bytes) -> dict:
         sid, body = unpack_wire(value)
         return read_body(body, self.schema(sid))
+
+    def decode_view(self, value: bytes) -> dict:
+        sid, body = unpack_wire(value)
+        view = self._views.get(sid)
+        if view is None:
+            view = self._views[sid] = projection(self.schema(sid), CANONICAL_FIELDS)
+        return read_body(body, self.schema(sid), view)
 
     def schema_version(self, value: bytes, record: dict) -> str:
         major, minor = divmod(unpack_wire(value)[0], 100)

@@ -16,7 +16,7 @@ import fastavro
 from fastavro.schema import SchemaParseException, UnknownType
 
 from fink_like.errors import AlertError
-from fink_like.surveys.avro import CONTAINER_MAGIC, read_body, split_container, write_container
+from fink_like.surveys.avro import CONTAINER_MAGIC, projection, read_body, split_container, write_container
 from fink_like.surveys.base import SurveyAdapter, history_columns as _columns, required
 from fink_like.surveys.photometry import (
     JD_MJD_OFFSET, dn_to_njy, fluxerr_from_mag, mag_to_njy, utc_night,
@@ -25,7 +25,17 @@ from fink_like.surveys.photometry import (
 BANDS = {1: "g", 2: "r", 3: "i"}
 BUNDLED_VERSIONS = ("4.02", "3.3")
 _MAX_CACHED_HEADERS = 64
-_FP_MISSING = -99999.0  # ZTF's forced-photometry sentinel for "no measurement"
+_FP_MISSING = -99999.0
+# What to_canonical reads: the projection used by decode_view.
+CANONICAL_FIELDS = {
+    "alert": frozenset({"schemavsn", "objectId", "candid", "candidate", "prv_candidates", "fp_hists"}),
+    "candidate": frozenset({
+        "candid", "jd", "fid", "ra", "dec", "magpsf", "sigmapsf", "isdiffpos", "ndethist",
+        "jdstarthist", "rb", "drb", "nbad", "ssdistnr", "sgscore1", "distpsnr1",
+    }),
+    "prv_candidate": frozenset({"candid", "jd", "fid", "magpsf", "sigmapsf", "isdiffpos", "diffmaglim"}),
+    "fp_hist": frozenset({"jd", "fid", "forcediffimflux", "forcediffimfluxunc", "magzpsci"}),
+}  # ZTF's forced-photometry sentinel for "no measurement"
 
 
 def _bundled(version: str) -> tuple[dict, dict]:
@@ -34,12 +44,29 @@ def _bundled(version: str) -> tuple[dict, dict]:
     return fastavro.parse_schema(json.loads(text), named_schemas=named), named
 
 
-def _shape(parsed: dict, named: dict) -> tuple[frozenset, frozenset]:
+def _record_fields(parsed_type, named: dict) -> frozenset:
+    """Field names of a (possibly named, nullable or array-wrapped) record type."""
+    if isinstance(parsed_type, str):
+        parsed_type = named.get(parsed_type, parsed_type)
+    if isinstance(parsed_type, list):
+        return frozenset().union(*(_record_fields(t, named) for t in parsed_type))
+    if isinstance(parsed_type, dict) and parsed_type.get("type") == "array":
+        return _record_fields(parsed_type["items"], named)
+    if isinstance(parsed_type, dict) and parsed_type.get("type") == "record":
+        return frozenset(f["name"] for f in parsed_type["fields"])
+    return frozenset()
+
+
+def _shape(parsed: dict, named: dict) -> tuple[frozenset, frozenset, frozenset]:
+    """Field names at the top, in ``candidate`` and in ``prv_candidates`` items."""
     top = {f["name"]: f["type"] for f in parsed["fields"]}
-    cand = top.get("candidate")
-    cand = named.get(cand, cand) if isinstance(cand, str) else cand
-    cand_fields = frozenset(f["name"] for f in cand["fields"]) if isinstance(cand, dict) else frozenset()
-    return frozenset(top), cand_fields
+    return (frozenset(top), _record_fields(top.get("candidate"), named),
+            _record_fields(top.get("prv_candidates"), named))
+
+
+def _fits(record_shape: tuple, schema_shape: tuple) -> bool:
+    top, cand, prv = record_shape
+    return top == schema_shape[0] and cand == schema_shape[1] and (prv is None or prv == schema_shape[2])
 
 
 class ZtfAdapter(SurveyAdapter):
@@ -49,6 +76,7 @@ class ZtfAdapter(SurveyAdapter):
 
     def __init__(self):
         self._headers: dict[str, dict] = {}
+        self._views: dict[int, dict] = {}  # id(writer schema) -> projection
         self._known: list[tuple[str, tuple, dict]] | None = None   # (version, shape, parsed)
         self._named: dict[str, dict] = {}                            # version -> named types
 
@@ -94,19 +122,30 @@ class ZtfAdapter(SurveyAdapter):
             raise AlertError("not_avro", f"container schema does not parse: {exc}") from exc
         if len(self._headers) >= _MAX_CACHED_HEADERS:
             self._headers.clear()
+            self._views.clear()
         self._headers[header] = parsed
         entry = (str(schema.get("version", "")), _shape(parsed, named))
         if not any(entry == (version, shape) for version, shape, _ in self._known):
             self._known.append((*entry, parsed))
         return parsed
 
-    def decode(self, value: bytes) -> dict:
+    def _single(self, value: bytes) -> tuple[dict, bytes]:
         container = split_container(value)
         if container.count != 1:
             raise AlertError("not_single_alert", f"container holds {container.count} records, expected 1")
-        parsed = self._writer_schema(container.schema_json)
         body = next(data for count, data in container.blocks if count == 1)
+        return self._writer_schema(container.schema_json), body
+
+    def decode(self, value: bytes) -> dict:
+        parsed, body = self._single(value)
         return read_body(body, parsed)
+
+    def decode_view(self, value: bytes) -> dict:
+        parsed, body = self._single(value)
+        view = self._views.get(id(parsed))
+        if view is None:
+            view = self._views[id(parsed)] = projection(parsed, CANONICAL_FIELDS)
+        return read_body(body, parsed, view)
 
     def schema_version(self, value: bytes, record: dict) -> str:
         return str(record.get("schemavsn") or "unknown")
@@ -117,11 +156,12 @@ class ZtfAdapter(SurveyAdapter):
         The bundled 4.02 and 3.3 schemas come first; writer schemas seen while decoding
         (e.g. 3.2) are used for the versions they carry.
         """
-        shape = (frozenset(record), frozenset(record.get("candidate") or ()))
+        prv = record.get("prv_candidates")
+        shape = (frozenset(record), frozenset(record.get("candidate") or ()), frozenset(prv[0]) if prv else None)
         known = self._load_bundled()
         for fits_version in (True, False):
             for version, known_shape, parsed in known:
-                if known_shape == shape and (version == schema_version) == fits_version:
+                if _fits(shape, known_shape) and (version == schema_version) == fits_version:
                     return write_container(parsed, [record])
         raise AlertError("unknown_schema", f"no known ZTF schema {schema_version} fits this record")
 
