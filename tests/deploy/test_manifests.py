@@ -24,11 +24,9 @@ K8S_VERSION = "1.33.0"
 
 
 def _core_registry() -> Registry:
+    """The Kubernetes core definitions that kubernetes-validate ships, for ``$ref`` in CRDs."""
     folder = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
-    names = [p.name for p in folder.iterdir() if p.name.endswith("-local-strict")]
-    wanted = f"v{K8S_VERSION}-local-strict"
-    name = wanted if wanted in names else sorted(names)[-1]
-    definitions = json.loads((folder / name / "_definitions.json").read_text())
+    definitions = json.loads((folder / f"v{K8S_VERSION}-local-strict" / "_definitions.json").read_text())
     return Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
 
 
