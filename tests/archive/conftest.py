@@ -7,9 +7,7 @@ a real HBase Thrift server when ``FINK_LIKE_TEST_HBASE=host:port`` is set.
 
 from __future__ import annotations
 
-import os
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +16,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from archive_matrix import BACKENDS, backend_settings  # noqa: E402
+
 from fink_like.surveys.canonical import CANONICAL_SCHEMA  # noqa: E402
 
-REAL_HBASE = os.environ.get("FINK_LIKE_TEST_HBASE")
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +38,10 @@ def thrift_double(tmp_path_factory):
         store.close()
 
 
-@pytest.fixture(params=["embedded", "hbase"])
-def archive_settings(request, make_settings):
+@pytest.fixture(params=BACKENDS)
+def archive_settings(request, tmp_path):
     """Settings for a fresh, empty archive on each backend of the matrix."""
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    if request.param == "embedded":
-        return make_settings(archive={"backend": "embedded", "table_prefix": prefix})
-    if REAL_HBASE:
-        host, _, port = REAL_HBASE.rpartition(":")
-        return make_settings(archive={"backend": "hbase", "hbase_host": host, "hbase_port": int(port),
-                                      "table_prefix": prefix})
-    double = request.getfixturevalue("thrift_double")
-    return make_settings(archive={"backend": "hbase", "hbase_host": "127.0.0.1",
-                                  "hbase_port": double.port, "table_prefix": prefix, "retries": 0})
+    return backend_settings(request, tmp_path)
 
 
 def synthetic_alerts(n_objects: int = 12, per_object: int = 4, seed: int = 1) -> pa.Table:
@@ -97,3 +87,28 @@ def table_from_rows(rows: list[dict]) -> pa.Table:
 @pytest.fixture
 def alerts() -> pa.Table:
     return synthetic_alerts()
+
+
+@pytest.fixture(scope="session")
+def real_alerts(shared_data) -> pa.Table:
+    """Real ZTF and Rubin alerts (every multi-alert object plus others), with module outputs.
+
+    Module outputs are deterministic functions of the alert id: the archive treats them
+    generically, so their values only need to be known, not scientific.
+    """
+    from fink_like.surveys import read_alert_files
+
+    folders = ["ztf/alerts-4.02", "ztf/alerts-3.3", "lsst/alerts-9.0", "lsst/alerts-7.4"]
+    table = read_alert_files([shared_data / f for f in folders])
+    counts = table.group_by("object_id").aggregate([("alert_id", "count")]).to_pandas()
+    repeated = set(counts.object_id[counts.alert_id_count > 1])
+    objects = table.column("object_id").to_pylist()
+    surveys = table.column("survey").to_pylist()
+    keep = [i for i, o in enumerate(objects) if o in repeated or i % 12 == 0 or
+            (surveys[i] == "lsst" and i % 5 == 0)]
+    table = table.take(keep)
+    ids = np.asarray(table.column("alert_id").to_pylist())
+    table = table.append_column("snia_prob", pa.array((ids % 97) / 96.0))
+    table = table.append_column("xm_vsx_name", pa.array(["V* demo" if i % 7 == 0 else None for i in ids]))
+    return table.append_column("provenance", pa.array(
+        [[{"module": "snia", "version": "0.1", "model_hash": "h", "status": "ok", "error": None}]] * len(ids)))
