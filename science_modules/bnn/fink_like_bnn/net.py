@@ -49,8 +49,11 @@ class BayesianGRU(nn.Module):
         """
         if masks is not None:
             steps = steps * masks[0].unsqueeze(1)
-        out, _ = self.gru(steps)
-        last = out[torch.arange(out.shape[0]), lengths - 1]
+        # Packing skips the padding: the GRU runs only over each sequence's valid steps
+        # and its final state is the state after the last one.
+        packed = nn.utils.rnn.pack_padded_sequence(steps, lengths, batch_first=True, enforce_sorted=False)
+        _, h_n = self.gru(packed)
+        last = h_n[-1]
         if masks is not None:
             last = last * masks[1]
         z = torch.relu(self.fc1(last))

@@ -4,8 +4,9 @@ Each detection becomes one step of :data:`N_FEATURES` values:
 
 * ``log1p(Δt)`` since the previous detection and ``log1p(t - t_first)`` (days, / 5);
 * the band, one-hot over u g r i z y (ZTF fills g r i, Rubin all six);
-* the flux and its error divided by the alert's largest |flux| (scale-free), and
-  ``asinh(flux / err) / 5`` (signal-to-noise, compressed).
+* the flux and its error divided by the alert's largest |flux| (shape), then
+  ``asinh(flux / err) / 5`` (signal-to-noise) and ``asinh(flux / 1000 nJy) / 10``
+  (brightness: distant supernovae are faint), both compressed.
 
 Only the last :data:`MAX_STEPS` valid detections are kept. Everything is vectorised
 over the whole batch; there is no loop over alerts.
@@ -22,7 +23,7 @@ from fink_like.errors import AlertError
 BANDS = ("u", "g", "r", "i", "z", "y")
 INPUTS = ("lc_mjd", "lc_band", "lc_flux", "lc_fluxerr")
 MAX_STEPS = 64
-N_FEATURES = 2 + len(BANDS) + 3
+N_FEATURES = 2 + len(BANDS) + 4
 
 
 def _list_column(table: pa.Table, name: str) -> tuple[pa.Array, np.ndarray]:
@@ -103,4 +104,5 @@ def encode(table: pa.Table, max_steps: int = MAX_STEPS) -> tuple[np.ndarray, np.
     steps[row, pos, base] = flux / scale
     steps[row, pos, base + 1] = err / scale
     steps[row, pos, base + 2] = np.arcsinh(flux / err) / 5.0
+    steps[row, pos, base + 3] = np.arcsinh(flux / 1000.0) / 10.0
     return steps, lengths

@@ -6,7 +6,7 @@ only: a few minutes on two cores.
 
 Usage::
 
-    python -m fink_like_bnn.train [--n-ia 2000] [--epochs 12] [--seed 0]
+    python -m fink_like_bnn.train [--n-ia 4000] [--epochs 20] [--seed 0]
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ def train(n_ia: int, epochs: int, seed: int, out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fink_like_bnn.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--n-ia", type=int, default=2000, help="simulated SN Ia per survey")
-    parser.add_argument("--epochs", type=int, default=12, help="passes over the training set")
+    parser.add_argument("--n-ia", type=int, default=4000, help="simulated SN Ia per survey")
+    parser.add_argument("--epochs", type=int, default=20, help="passes over the training set")
     parser.add_argument("--seed", type=int, default=0, help="seed of simulation, weights and batch order")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--out", type=Path, default=ARTIFACT, help="where to write the weights")
