@@ -1,0 +1,193 @@
+"""The subscribers' consumer: decoded alerts from fink-like topics.
+
+Offsets are committed only when the caller says the alerts are safe (``commit``), or,
+in :func:`consume`, when the iterator is asked for the alert after a batch (the batch
+has then been processed). A crash can therefore redeliver alerts, never lose them:
+deduplicate on ``alert.key`` (the alert id).
+
+Partitions are *assigned* from the topic metadata and start at the group's committed
+offsets, so no group join is needed (joins are slow on some brokers); offsets are still
+stored in the group. ``balance=True`` uses a classic group subscription instead, so
+several processes share the partitions.
+
+Examples
+--------
+>>> for alert in consume(["fink-like.sn_candidates"], conf, group="me"):  # doctest: +SKIP
+...     print(alert.key, alert["object_id"], alert["snia_prob"])
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Iterator
+
+from fink_like.distribution.encoder import decode_message
+from fink_like.distribution.publisher import DEFAULT_SCHEMA_TOPIC
+from fink_like.distribution.registry import SchemaRegistry
+from fink_like.errors import AlertError, KafkaError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Alert:
+    """One received alert: Kafka coordinates, the dedupe key, the schema id and the record."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str
+    schema_id: int
+    data: dict
+
+    def __getitem__(self, name):
+        return self.data[name]
+
+    def get(self, name, default=None):
+        return self.data.get(name, default)
+
+
+class AlertConsumer:
+    """Polls topics and decodes messages with writer schemas from the registry.
+
+    Parameters
+    ----------
+    topics
+        Topic names.
+    conf
+        confluent-kafka client settings (servers, TLS, SASL), e.g. from ``client_conf``.
+    group
+        Consumer group whose committed offsets are resumed and updated (default: a fresh one).
+    from_beginning
+        Where to start in partitions without committed offsets (else: only new alerts).
+    schema_dirs, schema_topic
+        Where writer schemas are looked up (the schema topic fetches unknown ids).
+    reader_schema
+        Optional parsed Avro schema to project records on (fields the client knows).
+    balance
+        Join the group with ``subscribe()`` instead of assigning every partition.
+    """
+
+    def __init__(self, topics: list[str], conf: dict, group: str | None = None, from_beginning: bool = False,
+                 schema_dirs=(), schema_topic: str = DEFAULT_SCHEMA_TOPIC, reader_schema=None,
+                 balance: bool = False):
+        from confluent_kafka import Consumer
+
+        from fink_like.kafka.errors import quiet
+
+        if not topics:
+            raise KafkaError("no topic given to consume")
+        self.topics, self.conf = list(topics), dict(conf)
+        self.group = group or f"fink-like-client-{uuid.uuid4().hex[:8]}"
+        self.registry = SchemaRegistry(schema_dirs, self.conf, schema_topic)
+        self.reader_schema = reader_schema
+        self.skipped = 0
+        reset = "earliest" if from_beginning else "latest"
+        self._consumer = Consumer(quiet({**self.conf, "group.id": self.group, "enable.auto.commit": False,
+                                         "auto.offset.reset": reset, "enable.partition.eof": False}))
+        if balance:
+            self._consumer.subscribe(self.topics)
+        else:
+            self._assign(from_beginning)
+
+    def _assign(self, from_beginning: bool) -> None:
+        from confluent_kafka import TopicPartition
+
+        from fink_like.kafka.admin import offsets_consumer, partition_watermarks
+        from fink_like.kafka.errors import check_connection, translate
+
+        meta = check_connection(self.conf)
+        wanted = []
+        for topic in self.topics:
+            info = meta.topics.get(topic)
+            if info is None or info.error is not None:
+                raise KafkaError(f"topic {topic!r} does not exist on {self.conf.get('bootstrap.servers')}")
+            wanted += [TopicPartition(topic, p) for p in sorted(info.partitions)]
+        try:
+            committed = self._consumer.committed(wanted, timeout=10)
+        except Exception as exc:  # KafkaException: group coordinator unreachable, denied...
+            raise translate(exc, conf=self.conf) from exc
+        probe = offsets_consumer(self.conf)
+        try:
+            for tp in committed:
+                if tp.offset < 0:
+                    low, high = partition_watermarks(probe, tp.topic, tp.partition)
+                    tp.offset = low if from_beginning else high
+        finally:
+            probe.close()
+        self._consumer.assign(committed)
+
+    def poll(self, max_messages: int = 100, timeout: float = 1.0) -> list[Alert]:
+        """Up to ``max_messages`` decoded alerts (fewer if none arrive within ``timeout`` s)."""
+        from fink_like.kafka.errors import translate
+
+        alerts = []
+        for msg in self._consumer.consume(max_messages, timeout):
+            err = msg.error()
+            if err is not None:
+                if err.retriable():
+                    continue
+                raise translate(err, topic=msg.topic(), conf=self.conf)
+            try:
+                sid, record = decode_message(msg.value(), self.registry, self.reader_schema)
+            except AlertError as exc:
+                self.skipped += 1
+                log.warning("skipped %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
+                continue
+            key = msg.key().decode() if msg.key() else str(record.get("alert_id"))
+            alerts.append(Alert(msg.topic(), msg.partition(), msg.offset(), key, sid, record))
+        return alerts
+
+    def commit(self, alerts: list[Alert]) -> None:
+        """Store, synchronously, the offsets after ``alerts`` in the group."""
+        from confluent_kafka import TopicPartition
+
+        from fink_like.kafka.errors import translate
+
+        ends: dict[tuple[str, int], int] = {}
+        for a in alerts:
+            ends[(a.topic, a.partition)] = max(ends.get((a.topic, a.partition), 0), a.offset + 1)
+        if not ends:
+            return
+        try:
+            self._consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in ends.items()],
+                                  asynchronous=False)
+        except Exception as exc:
+            raise translate(exc, conf=self.conf) from exc
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> "AlertConsumer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def consume(topics: list[str], conf: dict, *, group: str | None = None, from_beginning: bool = False,
+            max_alerts: int | None = None, idle_timeout: float | None = None, batch: int = 100,
+            **kwargs) -> Iterator[Alert]:
+    """Iterate over decoded alerts; offsets of a batch are committed once it is consumed.
+
+    Stops after ``max_alerts`` alerts, or after ``idle_timeout`` seconds without any;
+    runs forever when both are None. Other keyword arguments go to :class:`AlertConsumer`.
+    """
+    seen = 0
+    with AlertConsumer(topics, conf, group=group, from_beginning=from_beginning, **kwargs) as consumer:
+        last = time.monotonic()
+        while max_alerts is None or seen < max_alerts:
+            want = batch if max_alerts is None else min(batch, max_alerts - seen)
+            alerts = consumer.poll(want, timeout=1.0)
+            if not alerts:
+                if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
+                    return
+                continue
+            last = time.monotonic()
+            for alert in alerts:
+                yield alert
+            seen += len(alerts)
+            consumer.commit(alerts)
