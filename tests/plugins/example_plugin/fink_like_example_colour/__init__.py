@@ -1,0 +1,1 @@
+"""Example fink-like science module (see docs/plugin-tutorial.md)."""

@@ -1,0 +1,57 @@
+"""``example_colour``: latest g-r colour and rise rate of each alert's light curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fink_like.science.base import ScienceModule
+
+
+def light_curves(batch: pa.Table) -> pd.DataFrame:
+    """One row per detection: alert (row number), mjd, band, mag; rows without a magnitude dropped."""
+    lengths = pc.list_value_length(batch["lc_mjd"]).to_numpy(zero_copy_only=False)
+    frame = pd.DataFrame({
+        "alert": np.repeat(np.arange(batch.num_rows), lengths),
+        "mjd": pc.list_flatten(batch["lc_mjd"]).to_numpy(zero_copy_only=False),
+        "band": pc.list_flatten(batch["lc_band"]).to_numpy(zero_copy_only=False),
+        "mag": pc.list_flatten(batch["lc_mag"]).to_numpy(zero_copy_only=False),
+    })
+    return frame.dropna(subset=["mjd", "mag"])
+
+
+class ColourModule(ScienceModule):
+    """g-r from each band's latest detection; rise rate (mag/day, negative = brightening)
+    between the first and the last detection in the band of the latest one.
+
+    Parameters: ``min_days`` (default 0.5): shorter baselines give a null rise rate.
+    """
+
+    name = "example_colour"
+    version = "0.1.0"
+    inputs = ("lc_mjd", "lc_band", "lc_mag")
+    outputs = {"ex_g_minus_r": pa.float64(), "ex_rise_rate": pa.float64()}
+
+    def load(self, params: dict) -> None:
+        self.min_days = float(params.get("min_days", 0.5))
+
+    def process(self, batch: pa.Table) -> dict:
+        n = batch.num_rows
+        colour = np.full(n, np.nan)
+        rate = np.full(n, np.nan)
+        lc = light_curves(batch).sort_values(["alert", "mjd"], kind="stable")
+        if lc.empty:
+            return {"ex_g_minus_r": colour, "ex_rise_rate": rate}
+        last = lc.groupby(["alert", "band"])["mag"].last().unstack()
+        if {"g", "r"} <= set(last.columns):
+            diff = (last["g"] - last["r"]).dropna()
+            colour[diff.index.to_numpy()] = diff.to_numpy()
+        latest_band = lc.groupby("alert")["band"].last()
+        same = lc[lc["band"].to_numpy() == latest_band.loc[lc["alert"]].to_numpy()]
+        ends = same.groupby("alert").agg(t0=("mjd", "first"), t1=("mjd", "last"),
+                                          m0=("mag", "first"), m1=("mag", "last"))
+        ends = ends[ends["t1"] - ends["t0"] >= self.min_days]
+        rate[ends.index.to_numpy()] = ((ends["m1"] - ends["m0"]) / (ends["t1"] - ends["t0"])).to_numpy()
+        return {"ex_g_minus_r": colour, "ex_rise_rate": rate}

@@ -1,0 +1,1 @@
+"""Deliberately broken science modules: the runner must isolate them."""

@@ -1,0 +1,63 @@
+"""Toy science modules for the tests (importable as ``toy_modules:Doubler``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from fink_like.science.base import ScienceModule
+
+
+class Doubler(ScienceModule):
+    """Toy module: twice the magnitude, and whether it is brighter than ``limit``."""
+
+    name = "doubler"
+    version = "1.0"
+    inputs = ("mag",)
+    outputs = {"twice_mag": pa.float64(), "is_bright": pa.bool_()}
+    loads = 0
+
+    def load(self, params: dict) -> None:
+        type(self).loads += 1
+        self.limit = float(params.get("limit", 18.0))
+
+    def process(self, batch: pa.Table) -> dict:
+        mag = batch["mag"].to_numpy(zero_copy_only=False)
+        return {"twice_mag": 2 * mag, "is_bright": pa.array(mag < self.limit, mask=np.isnan(mag))}
+
+
+class Raiser(ScienceModule):
+    """Toy module that raises on every batch."""
+
+    name = "raiser"
+    version = "2.0"
+    inputs = ("ra",)
+    outputs = {"never": pa.int32()}
+
+    def load(self, params: dict) -> None:
+        pass
+
+    def process(self, batch: pa.Table) -> dict:
+        raise ValueError("no luck today")
+
+
+class BadType(ScienceModule):
+    """Toy module returning strings for a float column."""
+
+    name = "bad_type"
+    version = "1.0"
+    inputs = ("ra",)
+    outputs = {"bad_value": pa.float64()}
+
+    def load(self, params: dict) -> None:
+        pass
+
+    def process(self, batch: pa.Table) -> dict:
+        return {"bad_value": ["not a number"] * batch.num_rows}
+
+
+def loaded(cls, params=None):
+    instance = cls()
+    instance.params = dict(params or {})
+    instance.load(instance.params)
+    return instance
