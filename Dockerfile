@@ -52,7 +52,8 @@ WORKDIR /opt/fink-like
 COPY --chown=${UID}:0 conf ./conf
 COPY --chown=${UID}:0 schemas ./schemas
 COPY --chown=${UID}:0 --chmod=0755 k8s/image/entrypoint.sh /usr/local/bin/fink-like-entrypoint
-COPY --chown=${UID}:0 k8s/image/spark_main.py ./spark_main.py
+# spark-submit entry points, one per job (bin/ingest.py, bin/science.py, ...).
+COPY --chown=${UID}:0 bin ./bin
 RUN mkdir -p var && chown "${UID}:0" var && chmod g+rwX var
 USER ${UID}
 EXPOSE 8000 9108

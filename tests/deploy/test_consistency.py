@@ -184,11 +184,17 @@ def test_ports_match_the_settings(manifests, cluster_settings):
     assert cluster_settings.archive.hbase_port in {p["port"] for p in hbase.doc["spec"]["ports"]}
 
 
-def test_streaming_jobs_cover_every_job_and_run_the_image_launcher(manifests):
+def test_streaming_jobs_cover_every_job_with_its_spark_submit_script(manifests):
     apps = {m.name: m.doc["spec"] for m in of_kind(manifests, "SparkApplication")}
-    assert {spec["arguments"][0] for spec in apps.values()} == {"ingest", "science", "distribute",
-                                                                 "archive", "run"}
-    for spec in apps.values():
-        assert spec["mainApplicationFile"] == "local:///opt/fink-like/spark_main.py"
+    commands = {}
+    for name, spec in apps.items():
+        script = spec["mainApplicationFile"].removeprefix("local:///opt/fink-like/")
+        assert (ROOT / script).is_file(), f"{name}: {script} is not in the repository"
+        commands[name] = " ".join([posixpath.basename(script).removesuffix(".py"), *spec.get("arguments", [])])
         assert spec["sparkVersion"] == "4.3.0"
-    assert "k8s/image/spark_main.py ./spark_main.py" in (ROOT / "Dockerfile").read_text()
+    assert commands == {
+        "fink-like-ingest": "ingest", "fink-like-science": "science",
+        "fink-like-distribute": "distribute", "fink-like-archive": "archive",
+        "fink-like-science-from-kafka": "science --from-kafka",
+    }
+    assert "COPY --chown=${UID}:0 bin ./bin" in (ROOT / "Dockerfile").read_text()

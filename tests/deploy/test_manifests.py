@@ -57,8 +57,8 @@ def test_kustomization_validates_and_lists_every_manifest_but_the_alternative():
     assert crd_errors(doc) == []
     listed = set(doc["resources"])
     on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    # spark-run.yaml (the combined job) replaces spark-jobs.yaml; never both.
-    assert listed == on_disk - {"spark-run.yaml"}
+    # spark-science-from-kafka.yaml replaces spark-ingest.yaml + spark-science.yaml.
+    assert listed == on_disk - {"spark-science-from-kafka.yaml"}
 
 
 def test_crd_schemas_reject_broken_resources(manifests):
