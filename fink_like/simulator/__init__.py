@@ -6,6 +6,6 @@
 
 from fink_like.simulator.clone import Cloner
 from fink_like.simulator.messages import load_alerts, load_messages
-from fink_like.simulator.replay import ReplayReport, ensure_topic, replay
+from fink_like.simulator.replay import ReplayReport, replay, replay_many
 
-__all__ = ["Cloner", "ReplayReport", "ensure_topic", "load_alerts", "load_messages", "replay"]
+__all__ = ["Cloner", "ReplayReport", "load_alerts", "load_messages", "replay", "replay_many"]

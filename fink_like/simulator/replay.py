@@ -35,23 +35,6 @@ class ReplayReport:
         return {**asdict(self), "alerts_per_s": round(self.rate, 1), "mb_per_s": round(self.mb_per_s, 2)}
 
 
-def ensure_topic(conf: dict, topic: str, partitions: int = 1, timeout: float = 30.0) -> None:
-    """Create ``topic`` unless it exists (brokers may not auto-create topics)."""
-    from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient(conf)
-    try:
-        if topic in admin.list_topics(timeout=timeout).topics:
-            return
-        future = admin.create_topics([NewTopic(topic, partitions, 1)])[topic]
-        future.result(timeout)
-    except KafkaException as exc:
-        if "TOPIC_ALREADY_EXISTS" in str(exc):
-            return
-        raise KafkaError(f"cannot create topic {topic!r} on {conf.get('bootstrap.servers')}: {exc}") from exc
-
-
 def replay(messages: Iterable[tuple[bytes, bytes]], topic: str, conf: dict, rate: float | None = None,
            flush_timeout: float = 60.0, create_topic: bool = True) -> ReplayReport:
     """Produce ``(key, value)`` messages into ``topic``, paced at ``rate`` alerts/s.
@@ -72,12 +55,25 @@ def replay(messages: Iterable[tuple[bytes, bytes]], topic: str, conf: dict, rate
     ReplayReport
         ``sent`` counts acknowledged messages only; ``failed`` the rest.
     """
+    return replay_many([(topic, messages)], conf, rate, flush_timeout, create_topic)
+
+
+def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], conf: dict,
+                rate: float | None = None, flush_timeout: float = 60.0,
+                create_topic: bool = True) -> ReplayReport:
+    """Replay several ``(topic, messages)`` streams at once, interleaved, ``rate`` alerts/s in all.
+
+    The report's ``topic`` lists the topics, comma-separated.
+    """
     from confluent_kafka import Producer
 
     if rate is not None and rate <= 0:
         raise KafkaError(f"replay rate must be positive, got {rate}")
+    batches = [(topic, list(messages)) for topic, messages in batches]
     if create_topic:
-        ensure_topic(conf, topic)
+        from fink_like.kafka.admin import ensure_topics
+
+        ensure_topics(conf, [topic for topic, _ in batches])
     producer = Producer({**_PRODUCER_DEFAULTS, **conf})
     state = {"ok": 0, "failed": 0, "bytes": 0, "error": None}
 
@@ -90,7 +86,7 @@ def replay(messages: Iterable[tuple[bytes, bytes]], topic: str, conf: dict, rate
             state["error"] = err
 
     start = time.monotonic()
-    for i, (key, value) in enumerate(messages):
+    for i, (topic, key, value) in enumerate(_interleave(batches)):
         if rate is not None:
             delay = start + i / rate - time.monotonic()
             if delay > 0:
@@ -98,9 +94,20 @@ def replay(messages: Iterable[tuple[bytes, bytes]], topic: str, conf: dict, rate
         _produce(producer, topic, key, value, on_delivery)
     left = producer.flush(flush_timeout)
     seconds = time.monotonic() - start
+    topics = ",".join(topic for topic, _ in batches)
     if state["error"] is not None and not state["ok"]:
-        raise KafkaError(f"no message reached topic {topic!r}: {state['error']}")
-    return ReplayReport(topic, state["ok"], state["failed"] + left, state["bytes"], seconds)
+        raise KafkaError(f"no message reached {topics!r}: {state['error']}")
+    return ReplayReport(topics, state["ok"], state["failed"] + left, state["bytes"], seconds)
+
+
+def _interleave(batches):
+    """Round-robin over the streams so that every topic flows from the start."""
+    longest = max((len(messages) for _, messages in batches), default=0)
+    for i in range(longest):
+        for topic, messages in batches:
+            if i < len(messages):
+                key, value = messages[i]
+                yield topic, key, value
 
 
 def _produce(producer, topic, key, value, on_delivery) -> None:
