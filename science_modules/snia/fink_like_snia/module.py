@@ -1,0 +1,100 @@
+"""The ``snia`` science module: P(SN Ia) per alert, with active learning.
+
+Parameters (``science.modules[snia].params``):
+
+``model_version``
+    ``"v1"`` (default, the artifact shipped in this package), ``"vN"`` or ``"latest"``.
+``model_dir``
+    Registry of retrained versions and the active-learning workspace
+    (default ``var/models/snia``).
+``n_train``, ``n_test``
+    Simulated alerts per survey for retraining and its held-out metrics
+    (defaults: those of ``train.py``).
+``label_weight``
+    Sample weight of a labelled real alert relative to a simulated one (default 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from fink_like.errors import PluginError
+from fink_like.science.active_learning import ActiveLearner, LabelError, ModelRegistry, RetrainResult, Workspace
+from fink_like.science.base import ScienceModule, hash_files
+from fink_like_snia import __version__, model, train
+from fink_like_snia.features import INPUTS
+
+SHIPPED = Path(__file__).resolve().parent / "models" / "snia-v1.joblib"
+SHIPPED_METRICS = SHIPPED.with_name("metrics-v1.json")
+DEFAULTS = {"model_version": "v1", "model_dir": "var/models/snia", "n_train": train.N_TRAIN,
+            "n_test": train.N_TEST, "label_weight": 5.0}
+
+
+class SniaModule(ScienceModule, ActiveLearner):
+    """P(SN Ia) from light-curve features and a random forest per survey."""
+
+    name = "snia"
+    version = __version__
+    inputs = ("survey", *INPUTS)
+    outputs = {"snia_prob": pa.float64()}
+    known_labels = model.KNOWN_LABELS
+
+    def load(self, params: dict) -> None:
+        unknown = sorted(set(params) - set(DEFAULTS))
+        if unknown:
+            raise PluginError(f"snia: unknown parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
+        self.settings = DEFAULTS | dict(params)
+        model_dir = Path(self.settings["model_dir"])
+        self.registry = ModelRegistry(model_dir, SHIPPED, SHIPPED_METRICS)
+        self.workspace = Workspace(model_dir / "workspace")
+        self.model_version = self.registry.resolve(str(self.settings["model_version"]))
+        self.artifact_path = self.registry.artifact(self.model_version)
+        self.artifact = model.load_artifact(self.artifact_path)
+
+    def process(self, batch: pa.Table) -> dict:
+        return {"snia_prob": model.predict(self.artifact, batch)}
+
+    @property
+    def model_hash(self) -> str:
+        """sha256 of the artifact in use (so v1 and v2 differ)."""
+        return hash_files([self.artifact_path])
+
+    def score(self, table: pa.Table) -> np.ndarray:
+        return model.predict(self.artifact, table)
+
+    def retrain(self) -> RetrainResult:
+        """Simulated training set + every stored label -> the next version.
+
+        Metrics before (the registry's latest version) and after are computed on the
+        same held-out simulated set, and on the labelled real alerts.
+        """
+        rows, labels = self.workspace.labelled()
+        if not labels:
+            raise LabelError("no labelled alerts in the workspace: run `fink-like al candidates` "
+                             "then `fink-like al label FILE` first")
+        previous = self.registry.versions()[-1]
+        before = model.load_artifact(self.registry.artifact(previous))
+        y_real = np.array([model.is_snia(label) for label in labels], dtype=int)
+        surveys = np.asarray(rows.column("survey").to_pylist(), dtype=object)
+        features = model.extract(rows)
+        weight = float(self.settings["label_weight"])
+        extra = {s: (features[surveys == s], y_real[surveys == s], np.full((surveys == s).sum(), weight))
+                 for s in model.SURVEYS if (surveys == s).any()}
+        after = train.train(int(self.settings["n_train"]), extra=extra)
+        n_test = int(self.settings["n_test"])
+        metrics = {
+            "previous": previous,
+            "held_out_before": train.held_out_metrics(before, n_test),
+            "held_out_after": train.held_out_metrics(after, n_test),
+            "labelled_before": model.metrics(y_real, model.predict(before, rows)),
+            "labelled_after": model.metrics(y_real, model.predict(after, rows)),
+            "trained_on": after["trained_on"],
+        }
+        version = self.registry.publish(lambda path: model.save_artifact(after, path), metrics)
+        return RetrainResult(version, previous, {"held_out": metrics["held_out_before"],
+                                                 "labelled": metrics["labelled_before"]},
+                             {"held_out": metrics["held_out_after"], "labelled": metrics["labelled_after"]},
+                             len(labels), self.registry.artifact(version))
