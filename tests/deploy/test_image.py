@@ -110,16 +110,15 @@ def test_entrypoint_driver_role(fake_spark_home):
     env = {"PATH": os.environ["PATH"], "SPARK_HOME": str(fake_spark_home),
            "SPARK_DRIVER_BIND_ADDRESS": "10.0.0.7"}
     done = run_entrypoint(["driver", "--properties-file", "/opt/spark/conf/spark.properties",
-                           "local:///opt/fink-like/spark_main.py", "ingest"], env)
+                           "local:///opt/fink-like/bin/ingest.py"], env)
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0] == f"{fake_spark_home}/bin/spark-submit"
-    assert lines[1:12] == ["--deploy-mode", "client",
+    assert done.stdout.splitlines() == [f"{fake_spark_home}/bin/spark-submit",
+                           "--deploy-mode", "client",
                            "--conf", "spark.driver.bindAddress=10.0.0.7",
                            "--conf", "spark.executorEnv.SPARK_DRIVER_POD_IP=10.0.0.7",
                            "--properties-file", "/opt/spark/conf/spark.properties",
-                           "local:///opt/fink-like/spark_main.py", "ingest",
-                           "JDK_JAVA_OPTIONS="]
+                           "local:///opt/fink-like/bin/ingest.py",
+                           "JDK_JAVA_OPTIONS=", "SPARK_DRIVER_MEMORY="]
 
 
 def test_entrypoint_executor_role(fake_spark_home):
