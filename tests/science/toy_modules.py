@@ -61,3 +61,33 @@ def loaded(cls, params=None):
     instance.params = dict(params or {})
     instance.load(instance.params)
     return instance
+
+
+class Noisy(ScienceModule):
+    """Toy module whose output changes from run to run (not deterministic)."""
+
+    name = "noisy"
+    version = "1.0"
+    inputs = ("ra",)
+    outputs = {"noise": pa.float64()}
+
+    def load(self, params: dict) -> None:
+        self.rng = np.random.default_rng()
+
+    def process(self, batch: pa.Table) -> dict:
+        return {"noise": self.rng.random(batch.num_rows)}
+
+
+class NeedsHistory(ScienceModule):
+    """Toy module that assumes every alert has upper limits (breaks on first detections)."""
+
+    name = "needs_history"
+    version = "1.0"
+    inputs = ("ul_maglim",)
+    outputs = {"deepest_limit": pa.float64()}
+
+    def load(self, params: dict) -> None:
+        pass
+
+    def process(self, batch: pa.Table) -> dict:
+        return {"deepest_limit": [max(v) for v in batch["ul_maglim"].to_pylist()]}
