@@ -26,9 +26,11 @@ def producer_for(conf: dict):
     """One confluent-kafka Producer per configuration and process."""
     from confluent_kafka import Producer
 
+    from fink_like.kafka.errors import quiet
+
     key = tuple(sorted((k, str(v)) for k, v in conf.items()))
     if key not in _PRODUCERS:
-        _PRODUCERS[key] = Producer({"linger.ms": 20, "compression.type": "lz4", **conf})
+        _PRODUCERS[key] = Producer(quiet({"linger.ms": 20, "compression.type": "lz4", **conf}))
     return _PRODUCERS[key]
 
 
