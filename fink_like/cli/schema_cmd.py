@@ -1,0 +1,49 @@
+"""``fink-like schema list|show ID|export DIR``: the distribution schemas, local and on Kafka."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("schema", help="list, show or export the distribution (Avro) schemas")
+    p.add_argument("action", choices=["list", "show", "export"])
+    p.add_argument("target", nargs="?", help="schema ID (show) or folder (export)")
+    p.add_argument("--local", action="store_true", help="do not read the schema topic from Kafka")
+    p.set_defaults(handler=run)
+
+
+def _all(settings, local: bool) -> dict[int, dict]:
+    from fink_like.distribution.registry import SchemaRegistry, fetch_topic
+
+    known = SchemaRegistry([settings.distribution.schema_dir]).known()
+    if not local:
+        from fink_like.cli.consume_cmd import _servers
+        from fink_like.kafka.conf import client_conf
+
+        conf = client_conf(settings.kafka, _servers(settings))
+        known.update(fetch_topic(conf, settings.distribution.schema_topic))
+    return dict(sorted(known.items()))
+
+
+def run(args, settings) -> int:
+    from fink_like.distribution.registry import save
+    from fink_like.errors import UsageError
+
+    if args.action in ("show", "export") and not args.target:
+        raise UsageError(f"schema {args.action} needs {'an ID' if args.action == 'show' else 'a folder'}")
+    schemas = _all(settings, args.local)
+    if args.action == "list":
+        for sid, schema in schemas.items():
+            packet = next(f["type"] for f in schema["fields"] if f["name"] == "packet")
+            print(f"{sid}  {packet['name']}  {schema.get('doc', '')}")
+        return 0
+    if args.action == "show":
+        if not args.target.isdigit() or int(args.target) not in schemas:
+            raise UsageError(f"unknown schema id {args.target!r} (known: {', '.join(map(str, schemas)) or 'none'})")
+        print(json.dumps(schemas[int(args.target)], indent=1))
+        return 0
+    for schema in schemas.values():
+        save(schema, args.target)
+    print(f"exported {len(schemas)} schema(s) to {args.target}")
+    return 0
