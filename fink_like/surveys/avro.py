@@ -137,7 +137,10 @@ def split_container(value: bytes) -> Container:
 def write_container(parsed_schema: dict, records: list[dict], codec: str = "null") -> bytes:
     """One Avro container file holding ``records`` (what ZTF puts in each Kafka message)."""
     out = io.BytesIO()
-    fastavro.writer(out, parsed_schema, records, codec=codec, sync_marker=os.urandom(16))
+    try:
+        fastavro.writer(out, parsed_schema, records, codec=codec, sync_marker=os.urandom(16))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise AlertError("schema_mismatch", f"record does not fit its schema: {exc}") from exc
     return out.getvalue()
 
 
