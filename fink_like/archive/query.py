@@ -28,6 +28,10 @@ MAX_RADIUS_ARCSEC = 5 * 3600.0
 """Largest cone radius (5 degrees): at NSIDE 128 such a cone touches ~400 index pixels."""
 
 
+class NotFoundError(QueryError):
+    """The query is valid but names something the archive does not hold (a cutout)."""
+
+
 @dataclass(frozen=True)
 class QueryResult:
     """One page of results: ``table`` (one row per alert) and ``next_cursor`` (None: last page)."""
@@ -134,7 +138,7 @@ class Archive:
             raise QueryError(f"invalid alert id {alert_id!r}: a non-negative integer is expected") from exc
         cells = self.backend.get(self._table("cutouts"), key)
         if not cells or f"c:{kind}".encode() not in cells:
-            raise QueryError(f"no {kind} cutout archived for alert {alert_id}")
+            raise NotFoundError(f"no {kind} cutout archived for alert {alert_id}")
         return cells[f"c:{kind}".encode()]
 
     def upper_limits(self, object_id: str) -> pa.Table:
@@ -203,12 +207,16 @@ def check_limit(limit, default: int, maximum: int) -> int:
     """``limit`` or ``default``; an integer in [1, maximum] (``api.max_results``)."""
     if limit is None:
         return min(default, maximum)
-    try:
-        value = int(limit)
-        if value != float(limit):
-            raise ValueError
-    except (TypeError, ValueError) as exc:
-        raise QueryError(f"limit must be an integer, got {limit!r}") from exc
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        value = limit
+    else:
+        try:
+            number = float(limit)
+        except (TypeError, ValueError) as exc:
+            raise QueryError(f"limit must be an integer, got {limit!r}") from exc
+        if not number.is_integer():
+            raise QueryError(f"limit must be an integer, got {limit!r}")
+        value = int(number)
     if not 1 <= value <= maximum:
         raise QueryError(f"limit {value} must be between 1 and {maximum} (api.max_results)")
     return value
