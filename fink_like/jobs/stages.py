@@ -120,11 +120,12 @@ class Pipeline:
         if self.settings.quarantine.sink == "lake":
             lake.write_partitioned(quarantine, self.settings.lake_path("quarantine"), name)
             return
-        from fink_like.kafka.producer import produce_rows
+        from fink_like.kafka.produce import produce_batches
 
-        produce_rows(self._kafka_conf(), self.settings.quarantine.topic,
-                     keys=quarantine["key"].to_pylist(), values=quarantine["value"].to_pylist(),
-                     headers=[[("reason", r.encode())] for r in quarantine["reason"].to_pylist()])
+        headers = [[("reason", r.encode()), ("detail", (d or "").encode())]
+                   for r, d in zip(quarantine["reason"].to_pylist(), quarantine["detail"].to_pylist())]
+        rows = quarantine.select(["key", "value"]).append_column("headers", _headers_array(headers))
+        produce_batches(self._kafka_conf(), rows.to_batches(), topic=self.settings.quarantine.topic)
 
     def _science(self, table: pa.Table, name: str, stats: PartitionStats) -> pa.Table:
         runner = self._cached("runner", self._build_runner)
@@ -179,6 +180,11 @@ class Pipeline:
         from fink_like.kafka.conf import client_conf
 
         return client_conf(self.settings.kafka, self.bootstrap or None)
+
+
+def _headers_array(headers: list) -> pa.Array:
+    kind = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
+    return pa.array([[{"key": k, "value": v} for k, v in row] for row in headers], type=kind)
 
 
 def compile_cuts(cuts: dict[str, str]) -> dict:
