@@ -5,6 +5,10 @@ the bands of an alert, weighted by their number of points; bands with fewer than
 :data:`MIN_BAND_POINTS` points do not contribute. Alert-wide features (size, span,
 Paczyński fit) are added. Every feature is scale-free, so ZTF and Rubin fluxes mix.
 
+The shape features are also blind to a constant offset of the difference flux: it
+depends on when the survey took its reference image, not on the source (a variable
+star imaged at minimum in the reference has only positive difference fluxes).
+
 Examples
 --------
 >>> import pyarrow as pa
@@ -27,9 +31,9 @@ MIN_BAND_POINTS = 3
 
 BAND_FEATURES = (
     "skew", "kurtosis", "von_neumann", "beyond_1std", "stetson_j", "log_redchi2",
-    "log_amp_snr", "geary", "peak_phase", "pos_fraction", "rel_amp",
+    "log_amp_snr", "geary", "peak_phase", "rel_amp",
 )
-ALERT_FEATURES = ("log_n", "log_span", "n_bands", "n_valid_bands", "max_snr_log")
+ALERT_FEATURES = ("log_n", "log_span", "n_bands", "n_valid_bands")
 FEATURES = BAND_FEATURES + ALERT_FEATURES + paczynski.FEATURES
 """Column names of the feature matrix, in order."""
 
@@ -78,10 +82,9 @@ def band_features(p: Points) -> tuple[np.ndarray, np.ndarray]:
     np.minimum.at(t_peak, g[at_max], p.t[at_max])
     span = t_last - t_first
     phase = np.where(span > 0, (t_peak - t_first) / np.where(span > 0, span, 1.0), 0.5)
-    pos = gsum((p.flux > 0).astype(float)) / nn
-    rel_amp = (fmax - fmin) / (np.abs(mean) + sd + mean_err)
+    rel_amp = (fmax - fmin) / (sd + mean_err)
     feats = np.column_stack([skew, kurt, eta, beyond, stetson, np.log10(1.0 + redchi2),
-                             amp_snr, geary, phase, pos, rel_amp])
+                             amp_snr, geary, phase, rel_amp])
     return feats, n
 
 
@@ -97,9 +100,7 @@ def alert_features(p: Points) -> np.ndarray:
     group_n = np.bincount(p.group, minlength=p.n_groups)
     n_bands = np.bincount(p.group_alert, minlength=A)
     n_valid = np.bincount(p.group_alert, weights=(group_n >= MIN_BAND_POINTS).astype(float), minlength=A)
-    snr = np.zeros(A)
-    np.maximum.at(snr, p.alert, np.abs(p.flux) / p.err)
-    return np.column_stack([np.log10(1.0 + n), np.log10(1.0 + span), n_bands, n_valid, np.log10(1.0 + snr)])
+    return np.column_stack([np.log10(1.0 + n), np.log10(1.0 + span), n_bands, n_valid])
 
 
 def extract(table: pa.Table) -> np.ndarray:

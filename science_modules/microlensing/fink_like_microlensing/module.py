@@ -51,7 +51,8 @@ class MicrolensingModule(ScienceModule):
     artifact : str, optional
         Model bundle to use instead of the packaged one.
     min_points : int, default 4
-        Alerts with fewer valid detections get ``mulens_prob = 0``: a shape needs points.
+        Alerts with fewer valid detections, or without one band of
+        ``features.MIN_BAND_POINTS`` detections, get ``mulens_prob = 0``: a shape needs points.
     """
 
     name = "microlensing"
@@ -77,7 +78,9 @@ class MicrolensingModule(ScienceModule):
             return {"mulens_prob": np.zeros(0)}
         X, n_points = extract_with_counts(batch)
         prob = self._model.predict_proba(X)[:, self._positive]
-        prob = np.where(n_points >= self._min_points, prob, 0.0)
+        # No band with enough points for a shape: the forest would only echo its prior.
+        scored = (n_points >= self._min_points) & (X[:, FEATURES.index("n_valid_bands")] > 0)
+        prob = np.where(scored, prob, 0.0)
         return {"mulens_prob": prob.astype(np.float64)}
 
     @property
