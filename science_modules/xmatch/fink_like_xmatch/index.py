@@ -79,6 +79,9 @@ class HealpixIndex:
     @classmethod
     def open(cls, spec: CatalogSpec, cache_dir: str | Path) -> "HealpixIndex":
         """The index of ``spec``, built into ``cache_dir`` first if it is not there."""
+        missing = [p for p in spec.paths if not Path(p).is_file()]
+        if missing:
+            raise PluginError(f"xmatch catalogue {spec.name!r}: file not found: {', '.join(missing)}")
         try:
             key = cache_key(spec)
         except OSError as exc:
