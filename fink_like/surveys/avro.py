@@ -165,23 +165,32 @@ def unpack_wire(value: bytes) -> tuple[int, bytes]:
     return schema_id, value[WIRE_HEADER.size:]
 
 
+_PADDING = bytes(16)
+
+
 def read_body(body: bytes, parsed_schema, reader_schema=None) -> dict:
     """Decode one bare Avro body, turning every decoder failure into an :class:`AlertError`.
 
-    ``reader_schema`` may be a :func:`projection` of the writer schema. The whole body
-    must be consumed: trailing bytes mean the schema does not fit.
+    ``reader_schema`` may be a :func:`projection` of the writer schema. The decoder must
+    stop exactly at the end of ``body``. fastavro reads a byte string that runs past the
+    end of its input as a short string without complaint, so the body is decoded with
+    zero padding behind it: a decoder that goes past the end was truncated, one that
+    stops before it left trailing bytes (the schema does not fit).
     """
-    stream = io.BytesIO(body)
+    stream = io.BytesIO(body + _PADDING)
     try:
         record = fastavro.schemaless_reader(stream, parsed_schema, reader_schema)
-    except (EOFError, IndexError, struct.error) as exc:
+    except (EOFError, struct.error) as exc:
         raise AlertError("truncated", f"Avro body ends early ({exc or type(exc).__name__})") from exc
-    except (ValueError, UnicodeDecodeError, TypeError, KeyError) as exc:
+    except IndexError as exc:  # a union branch or enum symbol the schema does not have
+        raise AlertError("schema_mismatch", f"Avro body does not match its schema ({exc})") from exc
+    except (ValueError, UnicodeDecodeError, TypeError, KeyError, OverflowError) as exc:
         raise AlertError("not_avro", f"Avro body does not match its schema: {exc}") from exc
-    if stream.tell() != len(body):
-        raise AlertError(
-            "schema_mismatch", f"{len(body) - stream.tell()} bytes left after decoding the record"
-        )
+    end = stream.tell()
+    if end > len(body):
+        raise AlertError("truncated", f"the record needs more than the {len(body)} bytes of the body")
+    if end < len(body):
+        raise AlertError("schema_mismatch", f"{len(body) - end} bytes left after decoding the record")
     return record
 
 
