@@ -22,7 +22,8 @@ def load_alerts(paths: PathLike | Iterable[PathLike], survey: str | None = None,
         ``"ztf"`` or ``"lsst"`` to keep only one survey; ``None`` or ``"auto"`` keeps both.
     clone_factor
         K >= 1: each alert is sent K times, the original then K-1 clones with new unique
-        ids and small shifts (see :mod:`fink_like.simulator.clone`).
+        ids and small shifts (see :mod:`fink_like.simulator.clone`). The output is
+        variant-major: all originals in input order, then every first clone, and so on.
     seed
         Seed of the clones' ids and shifts.
 
@@ -37,19 +38,19 @@ def load_alerts(paths: PathLike | Iterable[PathLike], survey: str | None = None,
     if clone_factor == 1:
         return originals
     out = list(originals)
-    for name in sorted({m.survey for m in originals}):
-        mine = [m for m in originals if m.survey == name]
-        adapter = adapter_for(name)
-        records = [adapter.decode(m.value) for m in mine]
-        cloner = Cloner(name, seed=seed)
-        for record in records:
-            cloner.reserve(record)
-        for variant in range(1, clone_factor):
-            for message, record in zip(mine, records):
-                clone = cloner.clone(record, variant)
-                value = adapter.encode(clone, message.schema_version)
-                key = str(adapter.alert_id(clone)).encode()
-                out.append(AlertMessage(name, message.schema_version, key, value, message.source))
+    cloners = {name: Cloner(name, seed=seed) for name in sorted({m.survey for m in originals})}
+    records = []
+    for message in originals:
+        record = adapter_for(message.survey).decode(message.value)
+        cloners[message.survey].reserve(record)
+        records.append(record)
+    for variant in range(1, clone_factor):  # variant-major: the input order, K - 1 more times
+        for message, record in zip(originals, records):
+            adapter = adapter_for(message.survey)
+            clone = cloners[message.survey].clone(record, variant)
+            value = adapter.encode(clone, message.schema_version)
+            key = str(adapter.alert_id(clone)).encode()
+            out.append(AlertMessage(message.survey, message.schema_version, key, value, message.source))
     return out
 
 
