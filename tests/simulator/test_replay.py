@@ -1,0 +1,77 @@
+"""Replays into the embedded Kafka deliver exactly the input keys; the CLI checks its arguments."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+
+from fink_like.cli import main
+from fink_like.kafka.admin import watermarks
+from fink_like.simulator import load_messages, replay, replay_many
+
+
+def _read_keys(bootstrap: str, topic: str, count: int) -> list[bytes]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "test-replay",
+                         "enable.auto.commit": False, "enable.partition.eof": True})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    keys: list[bytes] = []
+    try:
+        while True:
+            msg = consumer.poll(10)
+            assert msg is not None, f"no message from {topic} after {len(keys)} of {count}"
+            if msg.error():
+                if msg.error().code() == msg.error()._PARTITION_EOF:
+                    break
+                raise AssertionError(msg.error())
+            keys.append(msg.key())
+    finally:
+        consumer.close()
+    return keys
+
+
+@pytest.mark.kafka
+def test_replay_delivers_exactly_the_input(kafka_bootstrap, shared_data):
+    messages = load_messages(shared_data / "lsst/alerts-9.0", clone_factor=2, seed=1)[:120]
+    topic = f"sim-{uuid.uuid4().hex[:8]}"
+    report = replay(messages, topic, {"bootstrap.servers": kafka_bootstrap}, rate=400.0)
+    assert (report.sent, report.failed) == (len(messages), 0)
+    assert report.bytes == sum(len(v) for _, v in messages)
+    assert report.seconds >= (len(messages) - 1) / 400.0  # paced, never faster than asked
+    assert report.rate == pytest.approx(report.sent / report.seconds)
+    assert watermarks({"bootstrap.servers": kafka_bootstrap}, topic) == {0: (0, len(messages))}
+    assert _read_keys(kafka_bootstrap, topic, len(messages)) == [k for k, _ in messages]
+
+
+@pytest.mark.kafka
+def test_replay_many_and_cli_route_by_survey(kafka_bootstrap, shared_data, tmp_path):
+    ztf, lsst = f"z-{uuid.uuid4().hex[:8]}", f"l-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "conf.yaml"
+    config.write_text(
+        f"kafka: {{embedded: false, bootstrap_servers: '{kafka_bootstrap}'}}\n"
+        f"simulator: {{ztf_topic: {ztf}, lsst_topic: {lsst}, rate: 1000}}\n")
+    data = [str(shared_data / "ztf/alerts-3.3"), str(shared_data / "lsst/alerts-7.4")]
+    code = main(["--config", str(config), "simulate", "--data", data[0], "--data", data[1]])
+    assert code == 0
+    expected_ztf = [k for k, _ in load_messages(data[0])]
+    expected_lsst = [k for k, _ in load_messages(data[1])]
+    assert _read_keys(kafka_bootstrap, ztf, len(expected_ztf)) == expected_ztf
+    assert _read_keys(kafka_bootstrap, lsst, len(expected_lsst)) == expected_lsst
+    report = replay_many([(ztf, load_messages(data[0])[:5]), (lsst, [])], {"bootstrap.servers": kafka_bootstrap})
+    assert report.sent == 5 and report.topic == f"{ztf},{lsst}"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rate", "0"], "must be positive"),
+    (["--clone-factor", "-2"], "must be positive"),
+    (["--survey", "hst"], "invalid choice"),
+    (["--data", "/no/such/folder"], "not found"),
+    (["--count", "1000000", "--data", "LSST"], "exceeds"),
+])
+def test_cli_usage_errors_exit_2(argv, message, shared_data, capsys, tmp_path):
+    config = tmp_path / "conf.yaml"
+    config.write_text("kafka: {embedded: false, bootstrap_servers: '127.0.0.1:1'}\n")
+    argv = [str(shared_data / "lsst/alerts-9.0") if a == "LSST" else a for a in argv]
+    assert main(["--config", str(config), "simulate", *argv]) == 2
+    assert message in capsys.readouterr().err
