@@ -3,6 +3,7 @@
 import uuid
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from fink_like.client import AlertConsumer, consume
@@ -57,7 +58,7 @@ def test_topics_hold_exactly_the_selected_alerts(enriched, kafka_bootstrap):
 def test_new_module_column_does_not_break_an_older_client(enriched, kafka_bootstrap, tmp_path):
     topic, schema_topic = f"evo-{uuid.uuid4().hex[:6]}", f"schemas-{uuid.uuid4().hex[:6]}"
     conf = conf_for(kafka_bootstrap)
-    ztf = enriched.filter(pa.compute.equal(enriched["schema_version"], "4.02")).slice(0, 6)
+    ztf = enriched.filter(pc.equal(enriched["schema_version"], "4.02")).slice(0, 6)
     old_batch, new_batch = ztf.slice(0, 3), ztf.slice(3, 3)
     spec = [FilterSpec(name="all", topic=topic, expression="ndethist >= 1")]
     publish(old_batch, FilterEngine(spec, old_batch.schema), conf, schema_topic=schema_topic)

@@ -1,6 +1,5 @@
 """The engine: validation at load, one pass, plugins from a registry."""
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest

@@ -1,7 +1,6 @@
 """The expression language: semantics checked against plain pandas, errors at compile time."""
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pytest
 

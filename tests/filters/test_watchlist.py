@@ -2,7 +2,6 @@
 
 import healpy as hp
 import numpy as np
-import pyarrow as pa
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
