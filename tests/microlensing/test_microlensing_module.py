@@ -1,0 +1,113 @@
+"""The microlensing module as the broker sees it: entry point, contract, scores, real alerts."""
+
+from __future__ import annotations
+
+import hashlib
+
+import astropy.units as u
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from astropy.coordinates import SkyCoord
+from sklearn.metrics import roc_auc_score
+
+from fink_like.errors import PluginError
+from fink_like.science.lcsim import simulate
+from fink_like_microlensing.module import ARTIFACT, MicrolensingModule
+
+CLASSES = ("microlensing", "RR Lyrae", "Cepheid", "eclipsing binary", "CV", "AGN", "constant")
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    """A small simulation with a seed that training (0, 1) and evaluate.py (11) never use."""
+    parts = [simulate({c: 40 for c in CLASSES}, survey=s, seed=23) for s in ("ztf", "rubin")]
+    return pa.concat_tables(parts)
+
+
+def test_entry_point_resolves_to_the_module():
+    from fink_like.science.registry import available, load_module
+
+    assert "microlensing" in available()
+    module = load_module("microlensing", {})
+    assert isinstance(module, MicrolensingModule)
+    assert module.outputs == {"mulens_prob": pa.float64()}
+    assert set(module.inputs) == {"lc_mjd", "lc_band", "lc_flux", "lc_fluxerr"}
+
+
+def test_model_hash_is_the_sha256_of_the_artifact(mulens):
+    assert mulens.model_hash == hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+
+
+def test_scores_are_probabilities_and_deterministic(mulens, held_out):
+    batch = held_out.select(list(mulens.inputs))
+    first = mulens.process(batch)["mulens_prob"]
+    again = mulens.process(batch)["mulens_prob"]
+    assert first.dtype == np.float64 and len(first) == held_out.num_rows
+    assert np.isfinite(first).all() and (first >= 0).all() and (first <= 1).all()
+    np.testing.assert_array_equal(first, again)
+    # Scores do not depend on batch composition.
+    np.testing.assert_array_equal(mulens.process(batch.slice(7, 13))["mulens_prob"], first[7:20])
+
+
+def test_held_out_auc_is_far_above_chance(mulens, held_out):
+    prob = mulens.process(held_out.select(list(mulens.inputs)))["mulens_prob"]
+    truth = np.asarray(held_out.column("label").to_pylist()) == "microlensing"
+    n = pc.list_value_length(held_out.column("lc_mjd")).to_numpy()
+    # Alerts at every phase: the short ones (score 0) cap the overall AUC.
+    assert roc_auc_score(truth, prob) > 0.75
+    assert roc_auc_score(truth[n >= 8], prob[n >= 8]) > 0.9
+
+
+def test_short_histories_score_zero_and_empty_batch_is_fine(mulens):
+    one = pa.table({"lc_mjd": [[60000.0]], "lc_band": [["r"]], "lc_flux": [[1e4]], "lc_fluxerr": [[1e2]]})
+    assert mulens.process(one)["mulens_prob"].tolist() == [0.0]
+    empty = one.slice(0, 0)
+    assert len(mulens.process(empty)["mulens_prob"]) == 0
+
+
+def test_min_points_one_scores_single_detections():
+    module = MicrolensingModule()
+    module.load({"min_points": 1})
+    three = pa.table({"lc_mjd": [[1.0, 2.0, 3.0]], "lc_band": [["r"] * 3],
+                      "lc_flux": [[1e4, 2e4, 1e4]], "lc_fluxerr": [[1e2] * 3]})
+    prob = module.process(three)["mulens_prob"]
+    assert 0 < prob[0] < 1
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"min_points": "many"}, "min_points must be an integer"),
+    ({"min_points": 0}, "min_points must be >= 1"),
+    ({"artifact": "/nonexistent/model.joblib"}, "cannot load model artifact /nonexistent/model.joblib"),
+])
+def test_bad_params_are_plugin_errors(params, match):
+    with pytest.raises(PluginError, match=match):
+        MicrolensingModule().load(params)
+
+
+def test_real_alerts_of_both_surveys_score_cleanly(mulens, all_real_alerts):
+    prob = mulens.process(all_real_alerts.select(list(mulens.inputs)))["mulens_prob"]
+    assert len(prob) == all_real_alerts.num_rows == 922
+    assert np.isfinite(prob).all() and (prob >= 0).all() and (prob <= 1).all()
+    # Alerts with fewer than 4 detections are never scored.
+    n = pc.list_value_length(all_real_alerts.column("lc_mjd")).to_numpy()
+    assert (prob[n < 4] == 0).all()
+
+
+def test_known_vsx_variables_are_not_flagged(mulens, all_real_alerts, shared_data):
+    vsx = pq.read_table(shared_data / "catalogs" / "vsx.parquet", columns=["RAJ2000", "DEJ2000"])
+    ra, dec = vsx.column("RAJ2000").to_numpy(), vsx.column("DEJ2000").to_numpy()
+    a_ra, a_dec = all_real_alerts.column("ra").to_numpy(), all_real_alerts.column("dec").to_numpy()
+    # Keep the stars within 0.01 deg in declination of some alert (1.9 million -> ~20k).
+    sorted_dec = np.sort(a_dec)
+    i = np.clip(np.searchsorted(sorted_dec, dec), 1, len(sorted_dec) - 1)
+    box = np.minimum(np.abs(dec - sorted_dec[i]), np.abs(dec - sorted_dec[i - 1])) < 0.01
+    stars = SkyCoord(ra[box] * u.deg, dec[box] * u.deg)
+    _, sep, _ = SkyCoord(a_ra * u.deg, a_dec * u.deg).match_to_catalog_sky(stars)
+    variables = sep.arcsec < 1.5
+    assert variables.sum() >= 40  # the sample holds ~55 alerts of known variable stars
+    prob = mulens.process(all_real_alerts.select(list(mulens.inputs)))["mulens_prob"][variables]
+    assert np.median(prob) < 0.15
+    assert (prob > 0.5).mean() < 0.2
