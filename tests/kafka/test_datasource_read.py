@@ -1,0 +1,102 @@
+"""Reading Kafka with the ``finkkafka`` data source: streaming (micro-batches) and batch.
+
+Expectations are the rows the test produced (topic, partition, offset, value, key,
+timestamp), known independently of the source because each partition is written
+explicitly and offsets continue from the partition's end.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.kafka, pytest.mark.spark]
+
+
+def test_stream_reads_exact_rows(stream_once, new_topic, produce, tmp_path):
+    topic = new_topic(2)
+    expected = produce(topic, {0: 7, 1: 5})
+    batches = stream_once(tmp_path / "ck", subscribe=topic)
+    rows = sorted(r for _, b in batches for r in b)
+    assert rows == expected
+    assert len(batches) == 1
+
+
+def test_max_offsets_per_trigger_splits_batches(stream_once, new_topic, produce, tmp_path):
+    topic = new_topic(2)
+    expected = produce(topic, {0: 18, 1: 6})
+    batches = stream_once(tmp_path / "ck", subscribe=topic, maxOffsetsPerTrigger="10")
+    # 24 messages, at most 10 a batch, shared 3:1 like the backlogs: 10, 10, 4.
+    assert [len(b) for _, b in batches] == [10, 10, 4]
+    first = sorted(batches[0][1])
+    assert [(r[1], r[2]) for r in first] == [(0, i) for i in range(8)] + [(1, 0), (1, 1)]
+    assert sorted(r for _, b in batches for r in b) == expected
+
+
+def test_restart_from_checkpoint_reads_only_new(stream_once, new_topic, produce, tmp_path):
+    topic = new_topic(2)
+    first = produce(topic, {0: 4, 1: 3})
+    ckpt = tmp_path / "ck"
+    got = stream_once(ckpt, subscribe=topic)
+    assert sorted(r for _, b in got for r in b) == first
+    second = produce(topic, {0: 2, 1: 5})
+    again = stream_once(ckpt, subscribe=topic)
+    assert sorted(r for _, b in again for r in b) == second
+    assert again[0][0] == got[-1][0] + 1  # batch ids continue
+    assert stream_once(ckpt, subscribe=topic) == []
+
+
+def test_starting_offsets_latest(stream_once, new_topic, produce, tmp_path):
+    topic = new_topic(2)
+    produce(topic, {0: 3, 1: 3})
+    ckpt = tmp_path / "ck"
+    assert all(not b for _, b in stream_once(ckpt, subscribe=topic,
+                                             startingOffsets="latest"))
+    later = produce(topic, {0: 2, 1: 1})
+    got = stream_once(ckpt, subscribe=topic, startingOffsets="latest")
+    assert sorted(r for _, b in got for r in b) == later
+
+
+def test_starting_offsets_json(stream_once, new_topic, produce, tmp_path):
+    topic = new_topic(2)
+    rows = produce(topic, {0: 6, 1: 4})
+    spec = json.dumps({topic: {"0": 4, "1": -2}})
+    got = stream_once(tmp_path / "ck", subscribe=topic, startingOffsets=spec)
+    assert sorted(r for _, b in got for r in b) == [r for r in rows if r[1] == 1 or r[2] >= 4]
+
+
+def test_subscribe_pattern_picks_up_new_topics(stream_once, new_topic, produce, tmp_path):
+    token = uuid.uuid4().hex[:8]
+    a = new_topic(1, name=f"pat-{token}-a")
+    first = produce(a, {0: 2})
+    ckpt, pattern = tmp_path / "ck", f"pat-{token}-.*"
+    got = stream_once(ckpt, subscribePattern=pattern)
+    assert sorted(r for _, b in got for r in b) == first
+    b = new_topic(2, name=f"pat-{token}-b")  # appears after the query started
+    more = produce(b, {0: 1, 1: 2}) + produce(a, {0: 1})
+    again = stream_once(ckpt, subscribePattern=pattern)
+    assert sorted(r for _, batch in again for r in batch) == sorted(more)
+
+
+def test_batch_read_between_offsets(spark, kafka_bootstrap, new_topic, produce):
+    topic = new_topic(2)
+    rows = produce(topic, {0: 5, 1: 5})
+    df = (spark.read.format("finkkafka").option("kafka.bootstrap.servers", kafka_bootstrap)
+          .option("subscribe", topic).option("maxRecordsPerPartition", "2")
+          .option("startingOffsets", json.dumps({topic: {"0": 1}}))
+          .option("endingOffsets", json.dumps({topic: {"0": 4, "1": 3}})).load())
+    # p0 [1, 4) and p1 [0, 3), cut into ranges of at most 2 messages.
+    assert df.rdd.getNumPartitions() == 4
+    got = sorted((r.topic, r.partition, r.offset, bytes(r.value), None if r.key is None else bytes(r.key), r.ts)
+                 for r in df.selectExpr("*", "unix_millis(timestamp) AS ts").collect())
+    assert got == [r for r in rows if (r[1] == 0 and 1 <= r[2] < 4) or (r[1] == 1 and r[2] < 3)]
+
+
+def test_batch_read_rejects_latest_start(spark, kafka_bootstrap, new_topic):
+    topic = new_topic(1)
+    df = (spark.read.format("finkkafka").option("kafka.bootstrap.servers", kafka_bootstrap)
+          .option("subscribe", topic).option("startingOffsets", "latest").load())
+    with pytest.raises(Exception, match="startingOffsets=latest"):
+        df.collect()
