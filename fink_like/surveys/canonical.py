@@ -79,7 +79,7 @@ TRANSPORT = [
     pa.field("kafka_timestamp", pa.timestamp("ms", tz="UTC")),
     pa.field("ingest_time", pa.timestamp("ms", tz="UTC")),
     pa.field("broker_version", pa.string()),
-    pa.field("night", pa.string(), nullable=False),           # YYYYMMDD (UTC date of mjd), lake partition
+    pa.field("night", pa.string(), nullable=False),           # YYYYMMDD lake partition: ZTF UTC date, Rubin dayObs
 ]
 
 # The message exactly as received: the survey packet, cutouts included. Lossless.
