@@ -124,3 +124,15 @@ def test_bad_alert_tables_are_refused(make_settings, alerts):
                             pa.array(["has_underscore"] * alerts.num_rows))
     with pytest.raises(ArchiveError, match="object id"):
         writer.write(bad)
+
+
+def test_writer_pickles_for_executors_and_reports_unreachable_hbase(archive_settings, alerts, make_settings):
+    import pickle
+
+    writer = pickle.loads(pickle.dumps(ArchiveWriter(archive_settings)))
+    assert writer.write(alerts.slice(0, 5)) == 5
+    assert Archive(archive_settings).latest(limit=100).table.num_rows == 5
+    writer.close()
+    dead = make_settings(archive={"backend": "hbase", "hbase_port": 1, "retries": 1})
+    with pytest.raises(ArchiveError, match="after 2 attempts"):
+        ArchiveWriter(dead).write(alerts)

@@ -8,7 +8,6 @@ mutations per Thrift call) and retries with exponential backoff on transport err
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from typing import Iterable, Iterator, Mapping, Sequence
 
@@ -36,36 +35,34 @@ class HBaseBackend(ArchiveBackend):
 
     def __init__(self, host: str, port: int, pool_size: int = 4, retries: int = 3,
                  batch_size: int = 500, timeout_ms: int = 30000):
-        happybase = require("happybase")
+        self._happybase = require("happybase")
         self.address = f"{host}:{port}"
         self.retries = retries
         self.batch_size = batch_size
-        try:
-            self._pool = happybase.ConnectionPool(pool_size, host=host, port=port, timeout=timeout_ms,
-                                                  autoconnect=False)
-        except Exception as exc:  # happybase raises plain socket/thrift errors
-            raise ArchiveError(f"cannot reach HBase Thrift at {self.address}: {exc}") from exc
+        self._pool_args = dict(size=pool_size, host=host, port=port, timeout=timeout_ms)
+        self._pool = None  # opened on first use, inside the retry loop
 
     def _call(self, what: str, func):
         """Run ``func(connection)`` with a pooled connection, retrying transport failures."""
         from thriftpy2.transport import TTransportException
 
-        for attempt in range(self.retries + 1):
+        attempt = 0
+        while True:
             try:
+                if self._pool is None:
+                    self._pool = self._happybase.ConnectionPool(**self._pool_args)
                 with self._pool.connection() as conn:
                     return func(conn)
-            except (TTransportException, socket.error, BrokenPipeError) as exc:
-                if attempt == self.retries:
+            except (TTransportException, OSError) as exc:
+                if attempt >= self.retries:
                     raise ArchiveError(
                         f"HBase at {self.address}: {what} failed after {attempt + 1} attempts: {exc}"
                     ) from exc
                 log.warning("HBase %s: %s failed (%s), retrying", self.address, what, exc)
                 time.sleep(BACKOFF_S * 2 ** attempt)  # backoff between retries, not synchronisation
-            except ArchiveError:
-                raise
-            except Exception as exc:  # IOError/IllegalArgument from the server
+                attempt += 1
+            except Exception as exc:  # IOError/IllegalArgument answered by the server
                 raise ArchiveError(f"HBase at {self.address}: {what} failed: {exc}") from exc
-        raise AssertionError("unreachable")
 
     def create_tables(self, families: Mapping[str, Sequence[str]]) -> None:
         def create(conn):
