@@ -36,7 +36,7 @@ from fink_like.filters import nodes as n
 
 KEYWORDS = {"and", "or", "not", "is", "null", "in", "true", "false"}
 COMPARISONS = {"=", "==", "!=", "<>", "<", "<=", ">", ">="}
-FUNCTIONS = {"abs": 1, "coalesce": None, "array_length": 1, "len": 1}
+FUNCTIONS = {"abs": 1, "coalesce": None, "array_length": 1, "len": 1, "bit_and": 2}
 
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)
@@ -283,6 +283,10 @@ class _Parser:
             return n.Call(name, args, n.NUMERIC)
         if name in ("array_length", "len"):
             self._want(args[0], ("list",), f"{name}() needs a list column", tok)
+            return n.Call(name, args, n.NUMERIC)
+        if name == "bit_and":  # e.g. bit_and(flags, 4) = 0: Rubin quality bit 2 not set
+            for arg in args:
+                self._want(arg, (n.NUMERIC,), "bit_and() needs integers", tok)
             return n.Call(name, args, n.NUMERIC)
         kinds = {a.kind for a in args} - {"null"}
         if len(kinds) > 1:

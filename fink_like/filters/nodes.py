@@ -196,6 +196,8 @@ class Call(Node):
             return pc.abs(values[0])
         if self.name in ("array_length", "len"):
             return pc.list_value_length(values[0])
+        if self.name == "bit_and":
+            return pc.bit_wise_and(*(pc.cast(v, pa.int64()) for v in values))
         if self.name == "coalesce":
             if self.kind == NUMERIC:
                 values = [pc.cast(v, pa.float64()) for v in values]

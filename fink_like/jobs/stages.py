@@ -151,7 +151,8 @@ class Pipeline:
         from fink_like.distribution import publish
 
         engine = self._cached("engine", lambda: self._build_engine(table.schema))
-        return publish(table, engine, self._kafka_conf())
+        return publish(table, engine, self._kafka_conf(),
+                       schema_topic=self.settings.distribution.schema_topic)
 
     # -- per-process objects ----------------------------------------------------------
 
