@@ -1,7 +1,9 @@
 """Replay real alert files into Kafka as their survey sends them, cloned for load tests.
 
->>> from fink_like.simulator import load_messages, replay   # doctest: +SKIP
->>> report = replay(load_messages("../shared/data/ztf"), "ztf-alerts", conf, rate=300)
+Example (needs a broker)::
+
+    from fink_like.simulator import load_messages, replay
+    report = replay(load_messages("../shared/data/ztf"), "ztf-alerts", conf, rate=300)
 """
 
 from fink_like.simulator.clone import Cloner
