@@ -31,8 +31,8 @@ import pyarrow as pa
 from fink_like.errors import PluginError
 from fink_like_xmatch.catalogs import CatalogSpec, read_catalog
 
-FORMAT = "1"
-TARGET_PER_PIXEL = 16
+FORMAT = "2"
+TARGET_PER_PIXEL = 1
 MIN_NSIDE, MAX_NSIDE = 16, 4096
 
 
