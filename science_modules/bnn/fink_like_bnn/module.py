@@ -99,5 +99,10 @@ class BnnModule(ScienceModule):
         return {"bnn_snia_mean": mean.double().numpy(), "bnn_snia_std": std.double().numpy()}
 
     @property
+    def network(self):
+        """The loaded :class:`~fink_like_bnn.net.BayesianGRU` (after :meth:`load`)."""
+        return self._model
+
+    @property
     def model_hash(self) -> str:
         return hash_files([getattr(self, "_path", ARTIFACT)])
