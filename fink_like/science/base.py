@@ -29,7 +29,6 @@ import hashlib
 import inspect
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Mapping
 
@@ -226,9 +225,3 @@ def _signature_problems(cls: type):
         if len(required) > 1 or (not positional and not varargs):
             yield f"{method}(self, {expected}) must take exactly one argument, got {sig}"
 
-
-def module_label(cls: type) -> str:
-    """``name version (package.module:Class)`` for messages."""
-    mod = sys.modules.get(cls.__module__)
-    origin = f"{cls.__module__}:{cls.__qualname__}" if mod else cls.__qualname__
-    return f"{getattr(cls, 'name', '?')} {getattr(cls, 'version', '?')} ({origin})"

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pyarrow as pa
 import pytest
-from toy_modules import BadType, Doubler, Raiser
+from toy_modules import BadType, Doubler
 
 from fink_like.config import ModuleSpec
 from fink_like.errors import PluginError
