@@ -7,6 +7,7 @@ The Arrow schema is the one Spark derives from the JVM Kafka connector's row sch
 
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 import pyarrow as pa
@@ -28,6 +29,7 @@ ARROW_SCHEMA = pa.schema([
 ])
 # Spark's ids: 0 CreateTime, 1 LogAppendTime; confluent-kafka numbers them 1 and 2.
 _TS_TYPE = {TIMESTAMP_CREATE_TIME: 0, TIMESTAMP_LOG_APPEND_TIME: 1}
+_STEP = 0.5  # seconds per consume() call
 # Alerts are 80-150 kB: fetch whole batches of them per round trip.
 FETCH_CONF = {
     "group.id": "fink-like-reader",  # required by the client; assign() never joins it
@@ -57,11 +59,17 @@ def read_range(conf: dict, topic: str, partition: int, start: int, end: int, *, 
         consumer.assign([TopicPartition(topic, partition, start)])
         rows = _Rows()
         expected = start
+        deadline = time.monotonic() + poll_timeout
         while expected < end:
-            batch = consumer.consume(min(chunk_size, end - expected), timeout=poll_timeout)
+            # consume() waits its whole timeout unless it gets its count (an end-of-partition
+            # event does not cut it short), so wait in short steps against a no-progress deadline.
+            batch = consumer.consume(min(chunk_size, end - expected), timeout=_STEP)
             if not batch:
-                raise KafkaError(f"no message from {topic}[{partition}] within {poll_timeout} s "
-                                 f"(waiting for offset {expected} of [{start}, {end}))")
+                if time.monotonic() > deadline:
+                    raise KafkaError(f"no message from {topic}[{partition}] within {poll_timeout} s "
+                                     f"(waiting for offset {expected} of [{start}, {end}))")
+                continue
+            deadline = time.monotonic() + poll_timeout
             for msg in batch:
                 if expected >= end:
                     break
