@@ -154,10 +154,11 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         progress(batch_id, parts, totals)
 
     query, totals = start(spark, settings, source="kafka", stages=stages, name="run",
-                          bootstrap=bootstrap, on_batch=on_batch)
+                          bootstrap=bootstrap, on_batch=on_batch, warm=True)
     replay.start()
     try:
         _wait_until_drained(query, replay, totals, progress, options.timeout)
+        query.processAllAvailable()  # the last batch's commit is written before stopping
     finally:
         query.stop()
         if options.progress:

@@ -24,6 +24,7 @@ class Totals:
     published: Counter = field(default_factory=Counter)
     module_errors: Counter = field(default_factory=Counter)
     stage_seconds: Counter = field(default_factory=Counter)
+    module_seconds: Counter = field(default_factory=Counter)
     latencies: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)
     batch_ids: list = field(default_factory=list)
@@ -44,6 +45,7 @@ class Totals:
                 self.published.update(p.published)
                 self.module_errors.update(p.module_errors)
                 self.stage_seconds.update(p.stage_seconds)
+                self.module_seconds.update(p.module_seconds)
                 self.latencies.extend(p.latencies)
                 for column, values in p.scores.items():
                     self.scores.setdefault(column, []).extend(values)
@@ -79,6 +81,7 @@ class Totals:
             "published": dict(self.published),
             "module_errors": dict(self.module_errors),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "module_seconds": {k: round(v, 3) for k, v in self.module_seconds.items()},
             "latency_seconds": self.latency_percentiles(),
             "reconciles": self.reconciles(),
         }

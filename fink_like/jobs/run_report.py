@@ -40,10 +40,17 @@ def topic_counts(settings: Settings, bootstrap_conf: dict) -> dict[str, int]:
     return counts
 
 
-def archive_rows(settings: Settings) -> int | None:
-    from fink_like.archive.query import count_alerts
+def archive_rows(settings: Settings) -> int:
+    """Rows of the archive's main table (one per alert), counted by a key scan."""
+    from fink_like.archive import model
+    from fink_like.archive.query import Archive
 
-    return count_alerts(settings)
+    archive = Archive(settings)
+    try:
+        table = model.table_name(settings.archive.table_prefix, "alerts")
+        return sum(1 for _ in archive.backend.scan(table))
+    finally:
+        archive.close()
 
 
 def summarise(settings: Settings, result, report_dir: Path) -> tuple[dict, list[Path]]:

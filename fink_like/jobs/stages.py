@@ -156,6 +156,14 @@ class Pipeline:
 
     # -- per-process objects ----------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Build this process's modules (models, catalogue indexes), filters and archive now."""
+        if "science" in self.stages:
+            self._cached("runner", self._build_runner).load_all()
+            self._cached("cuts", lambda: compile_cuts(self.settings.science.quality_cuts))
+        if "archive" in self.stages:
+            self._cached("archive", self._build_archive)
+
     def _cached(self, kind: str, build):
         key = (kind, id(type(self)), self.settings.model_dump_json(), self.bootstrap)
         if key not in _CACHE:

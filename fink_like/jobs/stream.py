@@ -93,9 +93,25 @@ class BatchRunner:
             self.on_batch(batch_id, parts, self.totals)
 
 
+def warm_up(spark, pipeline: Pipeline) -> None:
+    """Load modules, indexes and clients in the executors' Python workers before data arrives.
+
+    Python workers are reused between tasks, so the first micro-batch of the night does
+    not pay for model loading. Best effort: a worker started later loads lazily.
+    """
+    slots = int(spark.sparkContext.defaultParallelism)
+
+    def load(_rows):
+        pipeline.warm_up()
+        yield pa.RecordBatch.from_pylist([{"stats": "warm"}])
+
+    spark.range(slots, numPartitions=slots).mapInArrow(load, STATS_SCHEMA).collect()
+
+
 def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], name: str,
           bootstrap: str = "", available_now: bool = False, totals: Totals | None = None,
-          on_batch: Callable | None = None, input_schema: pa.Schema | None = None):
+          on_batch: Callable | None = None, input_schema: pa.Schema | None = None,
+          warm: bool = False):
     """Start one streaming query; returns ``(query, totals)``.
 
     Parameters
@@ -111,6 +127,8 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
         ``spark.trigger_seconds``.
     input_schema
         Arrow schema of a lake source (required unless ``source`` is ``kafka``).
+    warm
+        Load modules and clients in the executors before the query starts.
     """
     if source not in SOURCES:
         raise ConfigError(f"unknown source {source!r}; expected one of {SOURCES}")
@@ -119,6 +137,8 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
         raise ConfigError(f"unknown stages {sorted(unknown)}; expected a subset of {STAGES}")
     totals = totals or Totals()
     pipeline = Pipeline(settings, source, tuple(stages), bootstrap, score_columns=_score_columns(settings))
+    if warm:
+        warm_up(spark, pipeline)
     if source == "kafka":
         df = kafka_frame(spark, settings, bootstrap)
     else:

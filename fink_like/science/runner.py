@@ -104,6 +104,11 @@ class ScienceRunner:
         """The runner for ``settings.science.modules``."""
         return cls(settings.science.modules)
 
+    def load_all(self) -> None:
+        """Load every module's model in this process now (else it happens on first use)."""
+        for entry in self._entries:
+            entry.get()
+
     @property
     def module_names(self) -> list[str]:
         return [e.name for e in self._entries]
