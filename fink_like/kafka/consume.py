@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 from confluent_kafka import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
 from confluent_kafka import KafkaError as RdError
@@ -99,6 +100,24 @@ def read_range(conf: dict, topic: str, partition: int, start: int, end: int, *, 
         consumer.close()
 
 
+def binary_array(values: list) -> pa.Array:
+    """A binary Arrow array from ``bytes``/None, built from one joined buffer.
+
+    About ten times faster than ``pa.array`` for 80-150 kB values, which it copies one by one.
+    """
+    n = len(values)
+    lengths = np.fromiter((0 if v is None else len(v) for v in values), dtype=np.int64, count=n)
+    if lengths.sum() >= 2**31 - 1:  # beyond 32-bit offsets: let Arrow chunk it
+        return pa.array(values, type=pa.binary())
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    data = pa.py_buffer(b"".join(v for v in values if v is not None))
+    valid = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.binary(), n, [validity, pa.py_buffer(offsets), data],
+                                 null_count=int(n - valid.sum()))
+
+
 def _lost(topic, partition, first, stop, fail, why) -> None:
     if fail:
         raise KafkaError(f"offsets [{first}, {stop}) of {topic}[{partition}] cannot be read: {why}. "
@@ -132,6 +151,7 @@ class _Rows:
         c["headers"].append([{"key": k, "value": v} for k, v in headers] if headers else None)
 
     def flush(self) -> pa.RecordBatch:
-        arrays = [pa.array(self.cols[f.name], type=f.type) for f in ARROW_SCHEMA]
+        arrays = [binary_array(self.cols[f.name]) if f.type == pa.binary() else pa.array(self.cols[f.name], type=f.type)
+                  for f in ARROW_SCHEMA]
         self._clear()
         return pa.RecordBatch.from_arrays(arrays, schema=ARROW_SCHEMA)

@@ -47,3 +47,14 @@ def test_missing_offsets_are_reported_or_skipped(kafka_bootstrap, new_topic, pro
         list(read_range(conf, topic, 0, 1, 5, poll_timeout=10))
     got = list(read_range(conf, topic, 0, 1, 5, poll_timeout=10, fail_on_data_loss=False))
     assert [r["offset"] for b in got for r in b.to_pylist()] == [r[2] for r in rows[1:]]
+
+
+@pytest.mark.parametrize("values", [[b"ab", None, b"", b"xyz" * 1000], [None, None], [], [b"1"] * 9])
+def test_binary_array_matches_pyarrow(values):
+    import pyarrow as pa
+
+    from fink_like.kafka.consume import binary_array
+
+    built = binary_array(values)
+    built.validate(full=True)
+    assert built.equals(pa.array(values, type=pa.binary()))
