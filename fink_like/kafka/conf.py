@@ -34,3 +34,38 @@ def client_conf(k: KafkaSettings, bootstrap_servers: str | None = None, **overri
 def spark_options(conf: dict) -> dict:
     """The same settings as Spark source/sink options (``kafka.``-prefixed), for either connector."""
     return {f"kafka.{key}": str(value) for key, value in conf.items()}
+
+
+_JAAS_MODULE = {
+    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+}
+
+
+def jvm_options(conf: dict) -> dict:
+    """The same settings as options of Spark's JVM connector (``format("kafka")``).
+
+    SASL credentials become ``kafka.sasl.jaas.config``; a CA file becomes a PEM trust
+    store; ``includeHeaders`` is set so that rows have the ``finkkafka`` schema.
+    librdkafka-only keys are left out (client certificates too: give the JVM its own
+    keystore options for mutual TLS).
+    """
+    out = {"includeHeaders": "true"}
+    for key in ("bootstrap.servers", "security.protocol", "sasl.mechanism"):
+        if conf.get(key):
+            out[f"kafka.{key}"] = str(conf[key])
+    mechanism = conf.get("sasl.mechanism")
+    if mechanism:
+        out["kafka.sasl.jaas.config"] = (
+            f'{_JAAS_MODULE[mechanism]} required username="{_jaas_quote(conf.get("sasl.username", ""))}" '
+            f'password="{_jaas_quote(conf.get("sasl.password", ""))}";'
+        )
+    if conf.get("ssl.ca.location"):
+        out["kafka.ssl.truststore.type"] = "PEM"
+        out["kafka.ssl.truststore.location"] = str(conf["ssl.ca.location"])
+    return out
+
+
+def _jaas_quote(text) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')

@@ -89,9 +89,15 @@ def spread(start: Flat, latest: Flat, max_rows: int | None) -> Flat:
 
 
 def split(ranges: list[tuple[str, int, int, int]], max_records: int) -> list[tuple[str, int, int, int]]:
-    """Cut ``(topic, partition, start, end)`` ranges into pieces of at most ``max_records``."""
+    """Cut ``(topic, partition, start, end)`` ranges into near-equal pieces of at most ``max_records``.
+
+    Equal pieces keep Spark tasks balanced: 2,500 messages with a limit of 2,000 become
+    two tasks of 1,250, not 2,000 and 500.
+    """
     out = []
     for topic, partition, start, end in ranges:
-        for lo in range(start, end, max_records):
-            out.append((topic, partition, lo, min(end, lo + max_records)))
+        pieces = -(-(end - start) // max_records)
+        step = -(-(end - start) // pieces) if pieces else 1
+        for lo in range(start, end, step):
+            out.append((topic, partition, lo, min(end, lo + step)))
     return out

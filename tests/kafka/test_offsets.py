@@ -43,6 +43,8 @@ def test_spread_is_proportional_and_exact():
     assert off.spread(start, latest, None) == latest
 
 
-def test_split_limits_range_sizes():
+def test_split_limits_range_sizes_and_balances_them():
     assert off.split([("t", 0, 5, 12), ("t", 1, 0, 3)], 3) == [
         ("t", 0, 5, 8), ("t", 0, 8, 11), ("t", 0, 11, 12), ("t", 1, 0, 3)]
+    assert off.split([("t", 0, 0, 2500)], 2000) == [("t", 0, 0, 1250), ("t", 0, 1250, 2500)]
+    assert off.split([("t", 0, 4, 4)], 10) == []

@@ -63,3 +63,21 @@ def test_jvm_jaas_config_becomes_librdkafka_credentials():
                     "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "alice", "sasl.password": 'p"w'}
     with pytest.raises(ConfigError, match="username="):
         kafka_conf({**BASE, "kafka.sasl.jaas.config": "PlainLoginModule required;"})
+
+
+def test_jvm_options_carry_sasl_and_tls():
+    from fink_like.kafka.conf import jvm_options
+
+    conf = {"bootstrap.servers": "k1:9093", "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-256",
+            "sasl.username": "alice", "sasl.password": 'p"w', "ssl.ca.location": "/etc/ca.pem", "linger.ms": 5}
+    opts = jvm_options(conf)
+    assert opts == {
+        "includeHeaders": "true", "kafka.bootstrap.servers": "k1:9093", "kafka.security.protocol": "SASL_SSL",
+        "kafka.sasl.mechanism": "SCRAM-SHA-256",
+        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required '
+                                  'username="alice" password="p\\"w";',
+        "kafka.ssl.truststore.type": "PEM", "kafka.ssl.truststore.location": "/etc/ca.pem",
+    }
+    # And back: the finkkafka source reads the JVM option set to the same credentials.
+    back = kafka_conf({k: v for k, v in opts.items() if k.startswith("kafka.") and "truststore" not in k})
+    assert (back["sasl.username"], back["sasl.password"]) == ("alice", 'p"w')
