@@ -32,6 +32,7 @@ class RunOptions:
     rate: float
     clone_factor: int = 1
     limit: int | None = None
+    messages: list | None = None   # (topic, [(key, value)]) ready to replay, instead of data_dir
     timeout: float = 1800.0
     report_dir: str | None = None
     progress: bool = True
@@ -42,6 +43,7 @@ class RunResult:
     totals: Totals
     produced: int
     replay_seconds: float
+    wall_seconds: float = 0.0     # replay start -> every alert processed
     topic_counts: dict = field(default_factory=dict)
     archive_rows: int | None = None
     run_dir: str = ""
@@ -137,7 +139,7 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         FilterEngine.from_settings(settings, science_schema(settings))  # fail fast on bad filters
     bootstrap = bootstrap_for(settings)
     conf = client_conf(settings.kafka, bootstrap)
-    batches = replay_batches(settings, options)
+    batches = options.messages or replay_batches(settings, options)
     topics = [t for t, _ in batches] + [f.topic for f in settings.distribution.filters if f.enabled]
     ensure_topics(conf, sorted(set(topics)))
     metrics = BrokerMetrics()
@@ -155,15 +157,18 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
 
     query, totals = start(spark, settings, source="kafka", stages=stages, name="run",
                           bootstrap=bootstrap, on_batch=on_batch, warm=True)
+    t0 = time.perf_counter()
     replay.start()
     try:
         _wait_until_drained(query, replay, totals, progress, options.timeout)
+        wall = time.perf_counter() - t0
         query.processAllAvailable()  # the last batch's commit is written before stopping
     finally:
         query.stop()
         if options.progress:
             print()
-    return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds)
+    return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds,
+                     wall_seconds=wall)
 
 
 def _wait_until_drained(query, replay: Replay, totals: Totals, progress: Progress, timeout: float) -> None:

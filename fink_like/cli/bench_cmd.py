@@ -1,0 +1,79 @@
+"""``fink-like bench``: full-pipeline throughput, latency, CPU and memory at target rates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="benchmark the whole pipeline at target rates",
+                       description="Replay real alerts (cloned) through the main job at each rate "
+                                   "for --duration seconds; with --search, keep raising the rate "
+                                   "until it is no longer sustainable.")
+    p.add_argument("--rates", type=_rates, default=[300.0], metavar="R1,R2,...",
+                   help="alerts/s to try (default 300)")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of replay per trial")
+    p.add_argument("--p95-target", type=float, default=30.0, help="sustainable if p95 latency <= this")
+    p.add_argument("--search", action="store_true",
+                   help="after --rates, multiply the rate by 1.5 until a trial is not sustainable")
+    p.add_argument("--max-trials", type=int, default=6)
+    p.add_argument("--output", default="var/bench/pipeline.json", help="JSON results file")
+    p.set_defaults(handler=run)
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from exc
+    if not rates or any(r <= 0 for r in rates):
+        raise argparse.ArgumentTypeError(f"rates must be positive: {text!r}")
+    return rates
+
+
+def run(args, settings) -> int:
+    from fink_like.jobs.bench import decode_ceiling, load_alerts_for, run_trial
+
+    if args.duration <= 0:
+        from fink_like.errors import UsageError
+
+        raise UsageError("--duration must be positive")
+    root = Path("var/bench") / time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    rates = list(args.rates)
+    needed = int(max(rates) * args.duration * (1.5 ** (args.max_trials if args.search else 0)))
+    alerts = load_alerts_for(settings.simulator.data_dir, min(needed, 200_000))
+    ceiling = decode_ceiling([m.value for m in alerts[:400]])
+    trials = []
+    while rates and len(trials) < args.max_trials:
+        rate = rates.pop(0)
+        trial = run_trial(settings, root, len(trials), rate, args.duration, alerts, args.p95_target)
+        trials.append(trial)
+        print(json.dumps(asdict(trial)), flush=True)
+        if args.search and not rates and trial.sustainable:
+            rates.append(round(rate * 1.5))
+    sustainable = [t.rate for t in trials if t.sustainable]
+    result = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": f"{platform.node()} {psutil_cpus()} cores",
+        "duration_s": args.duration,
+        "p95_target_s": args.p95_target,
+        "ceiling_fastavro_decode_alerts_per_s_one_core": round(ceiling, 1),
+        "trials": [asdict(t) for t in trials],
+        "highest_sustainable_rate": max(sustainable) if sustainable else None,
+    }
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def psutil_cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1

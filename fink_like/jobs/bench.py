@@ -1,0 +1,136 @@
+"""``fink-like bench``: the whole pipeline at target rates, and the highest sustainable rate.
+
+Each trial replays real alerts (cloned with new ids to fill ``duration`` seconds at
+``rate`` alerts/s) through the main job on the embedded Kafka, and measures the
+sustained rate, end-to-end latency percentiles, CPU and peak memory of the whole
+process tree (driver, JVM, Python workers). A trial is *sustainable* when the broker
+kept up (sustained rate at least 90 % of the target) and the p95 latency is within the
+target. The reference ceiling, raw fastavro decode of the same alerts on one core, is
+measured in the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from fink_like.config import Settings
+
+
+@dataclass
+class Trial:
+    rate: float
+    alerts: int
+    sustained_rate: float
+    latency: dict
+    cpu_seconds: float
+    cpu_percent: float
+    peak_rss_mb: float
+    sustainable: bool
+    stages: dict = field(default_factory=dict)
+
+
+class ResourceMonitor(threading.Thread):
+    """Samples CPU time and resident memory of this process and all its children."""
+
+    def __init__(self, period: float = 0.5):
+        super().__init__(name="resource-monitor", daemon=True)
+        self.period, self.peak_rss, self._stop = period, 0, threading.Event()
+        self._cpu: dict[int, float] = {}
+        self.started = time.perf_counter()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        rss = 0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                self._cpu[proc.pid] = times.user + times.system
+                rss += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def run(self) -> None:
+        while not self._stop.wait(self.period):
+            self._sample()
+
+    def stop(self) -> tuple[float, float, float]:
+        """(cpu seconds, wall seconds, peak RSS MB) since start."""
+        self._stop.set()
+        self._sample()
+        return sum(self._cpu.values()), time.perf_counter() - self.started, self.peak_rss / 2**20
+
+
+def decode_ceiling(messages: list[bytes], seconds: float = 3.0) -> float:
+    """Raw fastavro decode alerts/s (one core), the reference for every ratio."""
+    from fink_like.surveys import decode_packet
+
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for value in messages:
+            decode_packet(value)
+        n += len(messages)
+    return n / (time.perf_counter() - t0)
+
+
+def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
+    data = settings.model_dump()
+    run = root / f"trial-{index}"
+    data["lake"]["root"] = str(run / "lake")
+    data["spark"]["checkpoint_dir"] = str(run / "checkpoints")
+    data["archive"]["path"] = str(run / "archive.sqlite")
+    data["kafka"]["embedded_dir"] = str(root / "kafka")
+    data["metrics"]["enabled"] = False
+    data["simulator"]["ztf_topic"] = f"bench-{index}-ztf"
+    data["simulator"]["lsst_topic"] = f"bench-{index}-lsst"
+    data["input"]["topics"] = [data["simulator"]["ztf_topic"], data["simulator"]["lsst_topic"]]
+    data["input"]["topic_pattern"] = None
+    for spec in data["distribution"]["filters"]:
+        spec["topic"] = f"bench-{index}-{spec['topic']}"
+    return Settings.model_validate(data)
+
+
+def run_trial(settings: Settings, root: Path, index: int, rate: float, duration: float,
+              alerts: list, p95_target: float) -> Trial:
+    """Replay ``rate * duration`` alerts at ``rate`` and measure."""
+    from fink_like.jobs.main_job import RunOptions, run_broker
+
+    s = trial_settings(settings, root, index)
+    n = max(int(rate * duration), 1)
+    per_survey = {"ztf": [], "lsst": []}
+    for m in alerts[:n] if len(alerts) >= n else alerts:
+        per_survey[m.survey].append((m.key, m.value))
+    batches = [(s.simulator.ztf_topic, per_survey["ztf"]), (s.simulator.lsst_topic, per_survey["lsst"])]
+    batches = [(t, ms) for t, ms in batches if ms]
+    monitor = ResourceMonitor()
+    monitor.start()
+    result = run_broker(s, RunOptions(data_dir="", rate=rate, messages=batches, progress=False,
+                                      timeout=max(600.0, 10 * duration)))
+    cpu, wall, peak = monitor.stop()
+    sustained = result.totals.consumed / result.wall_seconds if result.wall_seconds else 0.0
+    latency = {k: round(v, 2) for k, v in result.totals.latency_percentiles().items()}
+    ok = sustained >= 0.9 * rate and latency.get("p95", math.inf) <= p95_target
+    return Trial(rate=rate, alerts=result.totals.consumed, sustained_rate=round(sustained, 1),
+                 latency=latency, cpu_seconds=round(cpu, 1), cpu_percent=round(100 * cpu / wall, 1),
+                 peak_rss_mb=round(peak, 1), sustainable=ok,
+                 stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()})
+
+
+def load_alerts_for(data_dir: str, count: int, seed: int = 0) -> list:
+    """At least ``count`` real alerts (ZTF and Rubin mixed as they come), cloned as needed."""
+    from fink_like.simulator import load_alerts
+
+    folders = [p for p in (Path(data_dir) / "ztf", Path(data_dir) / "lsst") if p.is_dir()]
+    base = load_alerts(folders)
+    factor = max(1, math.ceil(count / max(len(base), 1)))
+    alerts = load_alerts(folders, clone_factor=factor, seed=seed) if factor > 1 else base
+    # Interleave so that any prefix mixes both surveys like a real night would.
+    alerts.sort(key=lambda m: zlib.crc32(m.key) ^ seed)
+    return alerts
