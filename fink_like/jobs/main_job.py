@@ -190,8 +190,12 @@ def _wait_until_drained(query, replay: Replay, totals: Totals, progress: Progres
 
 
 def replay_batches(settings: Settings, options: RunOptions) -> list[tuple[str, list]]:
-    """(topic, messages) per survey from ``options.data_dir`` (``ztf/`` and ``lsst/`` folders)."""
-    from fink_like.simulator import load_messages
+    """(topic, messages) per survey from ``options.data_dir`` (``ztf/`` and ``lsst/`` folders).
+
+    Without either folder, a synthetic night from the light-curve simulator is replayed
+    instead: ``options.limit`` alerts (default 2,000), split between ZTF and Rubin.
+    """
+    from fink_like.simulator import load_messages, synthetic_night
 
     sim = settings.simulator
     root = Path(options.data_dir)
@@ -201,5 +205,13 @@ def replay_batches(settings: Settings, options: RunOptions) -> list[tuple[str, l
             messages = load_messages(root / folder, clone_factor=options.clone_factor)
             out.append((topic, messages[: options.limit] if options.limit else messages))
     if not out:
-        raise FinkLikeError(f"no alerts found under {root} (expected ztf/ and lsst/ folders)")
+        count = options.limit or 2000  # the documented default of a synthetic night
+        log.info("no ztf/ or lsst/ alert folder: replaying a synthetic night",
+                 extra={"data_dir": str(root), "alerts": count})
+        night = synthetic_night(count)
+        topics = {"ztf": sim.ztf_topic, "lsst": sim.lsst_topic}
+        for survey in ("ztf", "lsst"):
+            messages = [(m.key, m.value) for m in night if m.survey == survey]
+            if messages:
+                out.append((topics[survey], messages))
     return out
