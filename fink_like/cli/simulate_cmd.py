@@ -32,7 +32,9 @@ def register(sub) -> None:
     p.add_argument("--count", type=_positive(int), help="send only the first N messages")
     p.add_argument("--clone-factor", type=_positive(int), default=1, metavar="K",
                    help="send every alert K times: the original and K-1 clones with new ids")
-    p.add_argument("--seed", type=int, default=0, help="seed of the clones' ids and shifts")
+    p.add_argument("--seed", type=int, default=0, help="seed of the clones' ids and shifts (and of --synthetic)")
+    p.add_argument("--synthetic", type=_positive(int), metavar="N",
+                   help="replay N alerts of a synthetic night from the light-curve simulator instead of files")
     p.set_defaults(handler=run)
 
 
@@ -43,10 +45,12 @@ def run(args, settings) -> int:
 
     sim = settings.simulator
     paths = args.data or [sim.data_dir]
-    missing = [p for p in paths if not Path(p).exists()]
-    if missing:
+    if args.synthetic:
+        alerts = _synthetic(args)
+    elif missing := [p for p in paths if not Path(p).exists()]:
         raise UsageError(f"alert path not found: {', '.join(missing)}")
-    alerts = load_alerts(paths, args.survey, args.clone_factor, args.seed)
+    else:
+        alerts = load_alerts(paths, args.survey, args.clone_factor, args.seed)
     if not alerts:
         raise UsageError(f"no {'' if args.survey == 'auto' else args.survey + ' '}alert files under "
                          f"{', '.join(paths)}")
@@ -63,3 +67,14 @@ def run(args, settings) -> int:
     report = replay_many(list(batches.items()), conf, rate=args.rate or sim.rate)
     print(json.dumps(report.as_dict()))
     return 0 if report.failed == 0 else 1
+
+
+def _synthetic(args) -> list:
+    from fink_like.simulator import synthetic_night
+
+    if args.data or args.clone_factor != 1:
+        raise UsageError("--synthetic makes its own alerts: drop --data and --clone-factor")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be non-negative with --synthetic, got {args.seed}")
+    surveys = ("ztf", "lsst") if args.survey == "auto" else (args.survey,)
+    return synthetic_night(args.synthetic, seed=args.seed, surveys=surveys)
