@@ -151,7 +151,7 @@ class _Rows:
         c["headers"].append([{"key": k, "value": v} for k, v in headers] if headers else None)
 
     def flush(self) -> pa.RecordBatch:
-        arrays = [binary_array(self.cols[f.name]) if f.type == pa.binary() else pa.array(self.cols[f.name], type=f.type)
-                  for f in ARROW_SCHEMA]
+        arrays = [binary_array(self.cols[f.name]) if f.type == pa.binary()
+                  else pa.array(self.cols[f.name], type=f.type) for f in ARROW_SCHEMA]
         self._clear()
         return pa.RecordBatch.from_arrays(arrays, schema=ARROW_SCHEMA)
