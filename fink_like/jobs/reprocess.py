@@ -236,6 +236,9 @@ def run_night(spark, pipeline: Pipeline, night: str) -> NightResult:
     def run(batches):
         from pyspark import TaskContext
 
+        # Load every model even if all rows fail the cuts, so provenance always carries
+        # the model hash: a night's output must not depend on what a worker did before.
+        pipeline.warm_up()
         stats = pipeline.run_partition(conform(concat(batches)), batch_id, TaskContext.get().partitionId())
         yield pa.RecordBatch.from_pylist([{"stats": json.dumps(asdict(stats))}])
 
@@ -294,10 +297,10 @@ def reprocess(settings: Settings, since: str, until: str, *, modules: Sequence[s
             say(f"night {night}: already done with this module set, skipped ({i}/{len(nights)})")
             continue
         state.forget(night)
-        clear_staging(pipeline.settings, night)
+        clear_staging(settings, night)
         result = run_night(spark, pipeline, night)
         _notify(hook, "staged", night)
-        swap_in(pipeline.settings, night)
+        swap_in(settings, night)
         state.finish(result, key)
         done.append(result)
         _notify(hook, "done", night)
