@@ -147,7 +147,11 @@ class ScienceRunner:
         n = table.num_rows
         keep = _mask_to_numpy(mask, n)
         rows = np.flatnonzero(keep)
-        selected = table if len(rows) == n else table.take(pa.array(rows))
+        # Modules see only the columns they read, so the packet bytes are never copied.
+        needed = [c for c in table.column_names if any(c in e.cls.inputs for e in self._entries)]
+        selected = table.select(needed)
+        if len(rows) != n:
+            selected = selected.take(pa.array(rows))
         scatter = None if len(rows) == n else _scatter_index(keep)
         columns, statuses, errors = {}, [], []
         for entry in self._entries:
