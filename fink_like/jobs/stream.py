@@ -41,6 +41,10 @@ def kafka_frame(spark, settings: Settings, bootstrap: str):
         options["subscribe"] = ",".join(inp.topics)
     options["startingOffsets"] = inp.starting_offsets
     options["maxOffsetsPerTrigger"] = str(inp.max_offsets_per_trigger)
+    if fmt == "finkkafka":
+        options["maxRecordsPerPartition"] = str(inp.max_records_per_partition)
+    else:
+        options["minPartitions"] = str(settings.spark.shuffle_partitions)
     options["failOnDataLoss"] = "false"
     df = spark.readStream.format(fmt).options(**options).load()
     return df.select("key", "value", "topic", "partition", "offset", "timestamp")
