@@ -147,7 +147,8 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         port = serve(metrics, settings.metrics.port)
         log.info("metrics endpoint", extra={"url": f"http://127.0.0.1:{port}/metrics"})
     spark = get_spark(settings)
-    spark.streams.addListener(metrics.listener())
+    listener = metrics.listener()
+    spark.streams.addListener(listener)
     progress = Progress(sum(len(m) for _t, m in batches), options.progress)
     replay = Replay(batches, conf, options.rate, progress.done)
 
@@ -165,6 +166,7 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         query.processAllAvailable()  # the last batch's commit is written before stopping
     finally:
         query.stop()
+        spark.streams.removeListener(listener)
         if options.progress:
             print()
     return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds,
