@@ -236,10 +236,14 @@ def run_night(spark, pipeline: Pipeline, night: str) -> NightResult:
     def run(batches):
         from pyspark import TaskContext
 
-        # Load every model even if all rows fail the cuts, so provenance always carries
-        # the model hash: a night's output must not depend on what a worker did before.
-        pipeline.warm_up()
-        stats = pipeline.run_partition(conform(concat(batches)), batch_id, TaskContext.get().partitionId())
+        table = concat(batches)
+        if table.num_rows == 0:  # a file split holding no row group: nothing to write
+            stats = PartitionStats()
+        else:
+            # Load every model even if all rows fail the cuts, so provenance always carries
+            # the model hash: a night's output must not depend on what a worker did before.
+            pipeline.warm_up()
+            stats = pipeline.run_partition(conform(table), batch_id, TaskContext.get().partitionId())
         yield pa.RecordBatch.from_pylist([{"stats": json.dumps(asdict(stats))}])
 
     parts = [PartitionStats(**json.loads(r["stats"])) for r in df.mapInArrow(run, STATS_SCHEMA).collect()]
