@@ -37,7 +37,8 @@ def _rates(text: str) -> list[float]:
 
 
 def run(args, settings) -> int:
-    from fink_like.jobs.bench import decode_ceiling, load_alerts_for, run_trial
+    from fink_like.jobs.bench import decode_ceiling, load_alerts_for, trial_settings
+    from fink_like.kafka.embedded import embedded_for_run
 
     if args.duration <= 0:
         from fink_like.errors import UsageError
@@ -48,14 +49,9 @@ def run(args, settings) -> int:
     needed = int(max(rates) * args.duration * (1.5 ** (args.max_trials if args.search else 0)))
     alerts = load_alerts_for(settings.simulator.data_dir, min(needed, 200_000))
     ceiling = decode_ceiling([m.value for m in alerts[:400]])
-    trials = []
-    while rates and len(trials) < args.max_trials:
-        rate = rates.pop(0)
-        trial = run_trial(settings, root, len(trials), rate, args.duration, alerts, args.p95_target)
-        trials.append(trial)
-        print(json.dumps(asdict(trial)), flush=True)
-        if args.search and not rates and trial.sustainable:
-            rates.append(round(rate * 1.5))
+
+    with embedded_for_run(trial_settings(settings, root, 0)):
+        trials = _trials(args, settings, root, alerts, rates)
     sustainable = [t.rate for t in trials if t.sustainable]
     result = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
@@ -71,6 +67,20 @@ def run(args, settings) -> int:
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _trials(args, settings, root, alerts, rates) -> list:
+    from fink_like.jobs.bench import run_trial
+
+    trials = []
+    while rates and len(trials) < args.max_trials:
+        rate = rates.pop(0)
+        trial = run_trial(settings, root, len(trials), rate, args.duration, alerts, args.p95_target)
+        trials.append(trial)
+        print(json.dumps(asdict(trial)), flush=True)
+        if args.search and not rates and trial.sustainable:
+            rates.append(round(rate * 1.5))
+    return trials
 
 
 def psutil_cpus() -> int:

@@ -45,6 +45,7 @@ def _positive_int(text: str) -> int:
 def run(args, settings) -> int:
     from fink_like.jobs.main_job import RunOptions, isolate_run, run_broker
     from fink_like.jobs.run_report import summarise
+    from fink_like.kafka.embedded import embedded_for_run
 
     settings, run_dir = isolate_run(settings)
     options = RunOptions(
@@ -55,13 +56,17 @@ def run(args, settings) -> int:
         timeout=args.timeout,
         progress=not args.no_progress,
     )
-    result = run_broker(settings, options)
-    summary, files = summarise(settings, result, Path(run_dir or "var") / "report")
+    with embedded_for_run(settings):
+        result = run_broker(settings, options)
+        summary, files = summarise(settings, result, Path(run_dir or "var") / "report")
     print(json.dumps(summary, indent=2))
     for f in files:
         print(f"report written: {f}")
     if args.serve:
-        from fink_like.api.server import serve_forever
+        import uvicorn
 
-        serve_forever(settings)
+        from fink_like.api.app import create_app
+
+        print(f"serving the API on http://{settings.api.host}:{settings.api.port}/docs (Ctrl-C to stop)")
+        uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port)
     return 0 if result.totals.reconciles() else 1

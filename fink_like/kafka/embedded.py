@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -214,3 +215,23 @@ def ensure_embedded(settings) -> str:
     if settings.kafka.embedded:
         return EmbeddedKafka(settings.kafka.embedded_dir).start()
     return settings.kafka.bootstrap_servers
+
+
+@contextlib.contextmanager
+def embedded_for_run(settings):
+    """Start the embedded broker for the duration of a run, unless one was already running.
+
+    A broker that was up before (``fink-like kafka start``) is left running; one started
+    here is stopped on exit, so a run leaves no process behind.
+    """
+    if not settings.kafka.embedded:
+        yield settings.kafka.bootstrap_servers
+        return
+    broker = EmbeddedKafka(settings.kafka.embedded_dir)
+    was_running = broker.status() is not None
+    bootstrap = broker.start()
+    try:
+        yield bootstrap
+    finally:
+        if not was_running:
+            broker.stop()
