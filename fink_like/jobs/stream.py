@@ -27,13 +27,18 @@ STATS_SCHEMA = "stats string"
 
 def kafka_frame(spark, settings: Settings, bootstrap: str):
     """The survey topics as a streaming DataFrame (Kafka connector chosen by configuration)."""
-    from fink_like.kafka.conf import client_conf, spark_options
+    fmt, options = source_options(settings, bootstrap)
+    df = spark.readStream.format(fmt).options(**options).load()
+    return df.select("key", "value", "topic", "partition", "offset", "timestamp")
 
+
+def source_options(settings: Settings, bootstrap: str) -> tuple[str, dict]:
+    """Format (``finkkafka`` or the JVM ``kafka``) and its options for the survey topics."""
+    from fink_like.kafka.conf import client_conf, jvm_options, spark_options
+
+    conf = client_conf(settings.kafka, bootstrap)
     fmt = "kafka" if settings.kafka.connector == "jvm" else "finkkafka"
-    options = spark_options(client_conf(settings.kafka, bootstrap))
-    if fmt == "kafka":
-        # The JVM connector accepts only a few librdkafka-style keys under "kafka.".
-        options = {k: v for k, v in options.items() if k in _JVM_KEYS}
+    options = jvm_options(conf) if fmt == "kafka" else spark_options(conf)
     inp = settings.input
     if inp.topic_pattern:
         options["subscribePattern"] = inp.topic_pattern
@@ -46,14 +51,7 @@ def kafka_frame(spark, settings: Settings, bootstrap: str):
     else:
         options["minPartitions"] = str(settings.spark.shuffle_partitions)
     options["failOnDataLoss"] = "false"
-    df = spark.readStream.format(fmt).options(**options).load()
-    return df.select("key", "value", "topic", "partition", "offset", "timestamp")
-
-
-_JVM_KEYS = {
-    "kafka.bootstrap.servers", "kafka.security.protocol", "kafka.sasl.mechanism",
-    "kafka.ssl.truststore.location", "kafka.ssl.keystore.location",
-}
+    return fmt, options
 
 
 def lake_frame(spark, settings: Settings, area: str, schema: pa.Schema, max_files: int = 64):
