@@ -24,6 +24,7 @@ COMMANDS = {
     "science": "fink_like.cli.jobs_cmd",
     "distribute": "fink_like.cli.jobs_cmd",
     "archive": "fink_like.cli.jobs_cmd",
+    "pipeline": "fink_like.cli.jobs_cmd",
     "run": "fink_like.cli.run_cmd",
     "modules": "fink_like.cli.modules_cmd",
     "al": "fink_like.cli.al_cmd",

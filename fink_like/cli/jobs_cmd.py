@@ -1,4 +1,5 @@
-"""The streaming jobs, one subcommand each: ``ingest``, ``science``, ``distribute``, ``archive``.
+"""The streaming jobs, one subcommand each: ``ingest``, ``science``, ``distribute``, ``archive``,
+and ``pipeline`` (all of them in one query, straight from Kafka).
 
 Each also runs under ``spark-submit bin/<job>.py``. By default a job runs until stopped
 (Ctrl-C, or ``--timeout``); ``--available-now`` processes what is there and exits.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-# job -> (help, source, stages, source with --from-kafka, stages with --from-kafka)
+# job -> (help, source, stages)
 JOBS = {
     "ingest": ("consume the survey topics into the raw lake (stream2raw)",
                "kafka", ("raw",)),
@@ -18,6 +19,8 @@ JOBS = {
                    "science", ("distribute",)),
     "archive": ("write the science lake into the archive",
                 "science", ("archive",)),
+    "pipeline": ("the combined job: survey topics -> raw and science lakes -> archive -> topics",
+                 "kafka", ("raw", "science", "archive", "distribute")),
 }
 
 
