@@ -61,9 +61,9 @@ class InputSettings(Section):
     topic_pattern: str | None = None
     starting_offsets: str = "earliest"
     max_offsets_per_trigger: int = Field(default=20000, gt=0)
-    # Split each Kafka partition's range into Spark tasks of at most this many messages,
-    # so that one busy survey partition still keeps every core working.
-    max_records_per_partition: int = Field(default=250, gt=0)
+    # Split each Kafka partition's range into Spark tasks of at most this many messages;
+    # small batches are still split into spark.shuffle_partitions tasks (one per core).
+    max_records_per_partition: int = Field(default=1000, gt=0)
 
 
 class SparkSettings(Section):

@@ -73,6 +73,8 @@ class Pipeline:
 
     def run_partition(self, table: pa.Table, batch_id: int, partition_id: int) -> PartitionStats:
         """Apply the stages to one input partition and return its counts."""
+        if self.source == "kafka" and "startOffset" in table.column_names:
+            table = fetch_ranges(table, self._kafka_conf())
         stats = PartitionStats(consumed=table.num_rows)
         name = lake.file_name(batch_id, partition_id)
         if self.source == "kafka":
@@ -234,6 +236,16 @@ def concat(batches: Iterable[pa.RecordBatch]) -> pa.Table:
     if not batches:
         return pa.table({})
     return pa.Table.from_batches(batches)
+
+
+def fetch_ranges(ranges: pa.Table, conf: dict) -> pa.Table:
+    """The messages of every offset range in ``ranges`` (rows of a ``fetch=deferred`` source)."""
+    from fink_like.kafka.consume import read_range
+
+    batches = []
+    for r in ranges.to_pylist():
+        batches.extend(read_range(conf, r["topic"], r["partition"], r["startOffset"], r["endOffset"]))
+    return concat(batches)
 
 
 def conform(table: pa.Table) -> pa.Table:

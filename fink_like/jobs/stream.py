@@ -29,6 +29,8 @@ def kafka_frame(spark, settings: Settings, bootstrap: str):
     """The survey topics as a streaming DataFrame (Kafka connector chosen by configuration)."""
     fmt, options = source_options(settings, bootstrap)
     df = spark.readStream.format(fmt).options(**options).load()
+    if options.get("fetch") == "deferred":
+        return df  # offset ranges; each task fetches its messages (stages.fetch_ranges)
     return df.select("key", "value", "topic", "partition", "offset", "timestamp")
 
 
@@ -48,8 +50,8 @@ def source_options(settings: Settings, bootstrap: str) -> tuple[str, dict]:
     options["maxOffsetsPerTrigger"] = str(inp.max_offsets_per_trigger)
     if fmt == "finkkafka":
         options["maxRecordsPerPartition"] = str(inp.max_records_per_partition)
-    else:
-        options["minPartitions"] = str(settings.spark.shuffle_partitions)
+        options["fetch"] = "deferred"
+    options["minPartitions"] = str(settings.spark.shuffle_partitions)
     options["failOnDataLoss"] = "false"
     return fmt, options
 

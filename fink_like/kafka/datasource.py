@@ -16,6 +16,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from pyspark.sql.datasource import (
     DataSource, DataSourceArrowWriter, DataSourceReader, DataSourceStreamArrowWriter,
     DataSourceStreamReader, InputPartition, WriterCommitMessage,
@@ -41,6 +43,8 @@ class KafkaDataSource(DataSource):
         return "finkkafka"
 
     def schema(self) -> str:
+        if self.options.get("fetch", "eager").strip().lower() == "deferred":
+            return RANGES_SCHEMA
         return SPARK_SCHEMA
 
     def reader(self, schema) -> "KafkaBatchReader":
@@ -74,7 +78,17 @@ class KafkaRange(InputPartition):
         self.topic, self.partition, self.start, self.end = topic, partition, start, end
 
 
+RANGES_SCHEMA = "topic string, partition int, startOffset long, endOffset long"
+"""Rows of a ``fetch=deferred`` reader: one offset range per Spark task."""
+
+
 def _read(opts: ReadOptions, part: KafkaRange):
+    if opts.fetch == "deferred":
+        return iter([pa.RecordBatch.from_pylist(
+            [{"topic": part.topic, "partition": part.partition,
+              "startOffset": part.start, "endOffset": part.end}],
+            schema=pa.schema([("topic", pa.string()), ("partition", pa.int32()),
+                              ("startOffset", pa.int64()), ("endOffset", pa.int64())]))])
     return read_range(opts.conf, part.topic, part.partition, part.start, part.end,
                       chunk_size=opts.chunk_size, poll_timeout=opts.poll_timeout,
                       fail_on_data_loss=opts.fail_on_data_loss)
@@ -107,9 +121,9 @@ class _Cluster:
         self.consumer.close()
 
 
-def _ranges(start: off.Flat, end: off.Flat, max_records: int) -> list[KafkaRange]:
+def _ranges(start: off.Flat, end: off.Flat, max_records: int, min_pieces: int = 1) -> list[KafkaRange]:
     spans = [(t, p, start[(t, p)], e) for (t, p), e in sorted(end.items()) if e > start[(t, p)]]
-    return [KafkaRange(*span) for span in off.split(spans, max_records)]
+    return [KafkaRange(*span) for span in off.split(spans, max_records, min_pieces)]
 
 
 class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
@@ -166,7 +180,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         new = [tp for tp in stop if tp not in begin]
         if new:
             begin.update({tp: low for tp, (low, _) in self._cluster.bounds(new).items()})
-        return _ranges(begin, stop, self.opts.max_records_per_partition)
+        return _ranges(begin, stop, self.opts.max_records_per_partition, self.opts.min_partitions)
 
     def read(self, partition: KafkaRange):
         return _read(self.opts, partition)
@@ -199,7 +213,7 @@ class KafkaBatchReader(DataSourceReader):
             cluster.close()
         start = off.resolve(start_spec, bounds, "earliest")
         end = off.resolve(end_spec, bounds, "latest")
-        return _ranges(start, end, self.opts.max_records_per_partition)
+        return _ranges(start, end, self.opts.max_records_per_partition, self.opts.min_partitions)
 
     def read(self, partition: KafkaRange):
         return _read(self.opts, partition)

@@ -88,12 +88,17 @@ def spread(start: Flat, latest: Flat, max_rows: int | None) -> Flat:
     return {tp: (start[tp] + grant[tp] if tp in start else latest[tp]) for tp in latest}
 
 
-def split(ranges: list[tuple[str, int, int, int]], max_records: int) -> list[tuple[str, int, int, int]]:
+def split(ranges: list[tuple[str, int, int, int]], max_records: int,
+          min_pieces: int = 1) -> list[tuple[str, int, int, int]]:
     """Cut ``(topic, partition, start, end)`` ranges into near-equal pieces of at most ``max_records``.
 
     Equal pieces keep Spark tasks balanced: 2,500 messages with a limit of 2,000 become
-    two tasks of 1,250, not 2,000 and 500.
+    two tasks of 1,250, not 2,000 and 500. With ``min_pieces``, the smaller ranges are
+    cut further so that there are at least that many pieces in all (one per core).
     """
+    total = sum(end - start for _t, _p, start, end in ranges)
+    if min_pieces > 1 and total:
+        max_records = max(1, min(max_records, -(-total // min_pieces)))
     out = []
     for topic, partition, start, end in ranges:
         pieces = -(-(end - start) // max_records)

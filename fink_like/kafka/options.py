@@ -42,9 +42,14 @@ class ReadOptions:
     ending: str = "latest"
     max_offsets_per_trigger: int | None = None
     max_records_per_partition: int = 2000
+    min_partitions: int = 1
     chunk_size: int = 250
     fail_on_data_loss: bool = True
     poll_timeout: float = 120.0
+    # "eager": rows are the messages. "deferred": rows are offset ranges only, and the
+    # task that processes a range fetches its messages itself (read_range), so alert
+    # payloads never cross the JVM. Offsets are checkpointed the same way in both.
+    fetch: str = "eager"
 
 
 @dataclass(frozen=True)
@@ -138,10 +143,19 @@ def parse_read_options(options) -> ReadOptions:
         ending=options.get("endingoffsets", "latest").strip(),
         max_offsets_per_trigger=_int(options, "maxOffsetsPerTrigger", None),
         max_records_per_partition=_int(options, "maxRecordsPerPartition", 2000),
+        min_partitions=_int(options, "minPartitions", 1),
         chunk_size=_int(options, "chunkSize", 250),
         fail_on_data_loss=_bool(options, "failOnDataLoss", True),
         poll_timeout=timeout_ms / 1000.0,
+        fetch=_fetch(options),
     )
+
+
+def _fetch(options) -> str:
+    value = options.get("fetch", "eager").strip().lower()
+    if value not in ("eager", "deferred"):
+        raise ConfigError(f"option fetch must be eager or deferred, got {value!r}")
+    return value
 
 
 def parse_write_options(options) -> WriteOptions:

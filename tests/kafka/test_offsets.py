@@ -48,3 +48,12 @@ def test_split_limits_range_sizes_and_balances_them():
         ("t", 0, 5, 8), ("t", 0, 8, 11), ("t", 0, 11, 12), ("t", 1, 0, 3)]
     assert off.split([("t", 0, 0, 2500)], 2000) == [("t", 0, 0, 1250), ("t", 0, 1250, 2500)]
     assert off.split([("t", 0, 4, 4)], 10) == []
+
+
+def test_split_gives_every_core_a_piece_of_a_small_batch():
+    from fink_like.kafka.offsets import split
+
+    pieces = split([("ztf", 0, 100, 700), ("lsst", 0, 0, 10)], max_records=1000, min_pieces=2)
+    assert sum(e - s for _t, _p, s, e in pieces) == 610
+    assert len([p for p in pieces if p[0] == "ztf"]) >= 2
+    assert max(e - s for _t, _p, s, e in pieces) <= 305

@@ -81,3 +81,16 @@ def test_jvm_options_carry_sasl_and_tls():
     # And back: the finkkafka source reads the JVM option set to the same credentials.
     back = kafka_conf({k: v for k, v in opts.items() if k.startswith("kafka.") and "truststore" not in k})
     assert (back["sasl.username"], back["sasl.password"]) == ("alice", 'p"w')
+
+
+def test_fetch_mode_is_checked():
+    import pytest
+
+    from fink_like.errors import ConfigError
+    from fink_like.kafka.options import parse_read_options
+
+    base = {"kafka.bootstrap.servers": "k:1", "subscribe": "a"}
+    assert parse_read_options(base).fetch == "eager"
+    assert parse_read_options({**base, "fetch": "Deferred"}).fetch == "deferred"
+    with pytest.raises(ConfigError, match="option fetch"):
+        parse_read_options({**base, "fetch": "lazy"})
