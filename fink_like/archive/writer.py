@@ -140,11 +140,10 @@ def _cutouts(table: pa.Table, alert_ids: list) -> list:
     for aid, packet in zip(alert_ids, table.column("packet").to_pylist()):
         if not packet:
             continue  # hand-made or stripped rows carry no stamps
-        from fink_like.surveys import decode_packet
+        from fink_like.surveys.batch import sniff
 
         try:
-            adapter, record = decode_packet(packet)
-            stamps = adapter.cutouts(record)
+            stamps = sniff(packet).read_cutouts(packet)
         except FinkLikeError as exc:
             raise ArchiveError(f"cannot read the cutouts of alert {aid}: {exc}") from exc
         cells = {f"c:{kind}".encode(): stamps[kind] for kind in model.CUTOUT_KINDS if stamps.get(kind)}

@@ -10,6 +10,10 @@ from fink_like.errors import AlertError
 from fink_like.surveys.photometry import valid_mjd
 
 
+CUTOUT_FIELDS = {"alert": frozenset({"cutoutScience", "cutoutTemplate", "cutoutDifference"})}
+"""The projection that keeps only the stamps (both surveys name them alike)."""
+
+
 class SurveyAdapter(ABC):
     """Decode, encode and map one survey's alert packets.
 
@@ -37,13 +41,18 @@ class SurveyAdapter(ABC):
     def decode(self, value: bytes) -> dict:
         """The Avro record carried by one Kafka message value."""
 
-    def decode_view(self, value: bytes) -> dict:
+    def decode_view(self, value: bytes, fields: dict | None = None) -> dict:
         """Like :meth:`decode`, but may leave out fields that :meth:`to_canonical` does not read.
 
         The batch decoder uses it: the full packet is kept as bytes anyway, so building
-        Python objects for cutouts and unused history fields is wasted work.
+        Python objects for cutouts and unused history fields is wasted work. ``fields``
+        maps record names to the fields to keep (default: the canonical view's).
         """
         return self.decode(value)
+
+    def read_cutouts(self, value: bytes) -> dict[str, bytes]:
+        """The stamps of one message, decoding only the alert's cutout fields."""
+        return self.cutouts(self.decode_view(value, CUTOUT_FIELDS))
 
     @abstractmethod
     def schema_version(self, value: bytes, record: dict) -> str:

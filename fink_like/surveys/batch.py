@@ -38,7 +38,8 @@ def adapter_for(name: str) -> SurveyAdapter:
         raise AlertError("unknown_survey", f"unknown survey {name!r}: use ztf or lsst") from None
 
 
-def _sniff(value: bytes) -> SurveyAdapter:
+def sniff(value: bytes) -> SurveyAdapter:
+    """The adapter whose framing ``value`` has; AlertError ``empty`` or ``not_avro`` otherwise."""
     if not value:
         raise AlertError("empty", "message value is empty or null")
     for adapter in _ADAPTERS.values():
@@ -55,12 +56,12 @@ def decode_packet(value: bytes) -> tuple[SurveyAdapter, dict]:
     AlertError
         ``empty``, ``not_avro`` (neither framing), or the adapter's own reasons.
     """
-    adapter = _sniff(value)
+    adapter = sniff(value)
     return adapter, adapter.decode(value)
 
 
 def _canonical_row(value: bytes) -> dict:
-    adapter = _sniff(value)
+    adapter = sniff(value)
     record = adapter.decode_view(value)
     try:
         row = adapter.to_canonical(record, adapter.schema_version(value, record))

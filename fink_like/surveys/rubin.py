@@ -72,7 +72,7 @@ class RubinAdapter(SurveyAdapter):
 
     def __init__(self):
         self._schemas: dict[int, dict] = {}
-        self._views: dict[int, dict] = {}
+        self._views: dict[tuple, dict] = {}
 
     def __getstate__(self):
         return {}
@@ -98,11 +98,12 @@ class RubinAdapter(SurveyAdapter):
         sid, body = unpack_wire(value)
         return read_body(body, self.schema(sid))
 
-    def decode_view(self, value: bytes) -> dict:
+    def decode_view(self, value: bytes, fields: dict | None = None) -> dict:
+        fields = CANONICAL_FIELDS if fields is None else fields
         sid, body = unpack_wire(value)
-        view = self._views.get(sid)
+        view = self._views.get((sid, id(fields)))
         if view is None:
-            view = self._views[sid] = projection(self.schema(sid), CANONICAL_FIELDS)
+            view = self._views[(sid, id(fields))] = projection(self.schema(sid), fields)
         return read_body(body, self.schema(sid), view)
 
     def schema_version(self, value: bytes, record: dict) -> str:

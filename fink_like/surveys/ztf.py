@@ -76,7 +76,7 @@ class ZtfAdapter(SurveyAdapter):
 
     def __init__(self):
         self._headers: dict[str, dict] = {}
-        self._views: dict[int, dict] = {}  # id(writer schema) -> projection
+        self._views: dict[tuple, dict] = {}  # (id(writer schema), id(fields)) -> projection
         self._known: list[tuple[str, tuple, dict]] | None = None   # (version, shape, parsed)
         self._named: dict[str, dict] = {}                            # version -> named types
 
@@ -140,11 +140,12 @@ class ZtfAdapter(SurveyAdapter):
         parsed, body = self._single(value)
         return read_body(body, parsed)
 
-    def decode_view(self, value: bytes) -> dict:
+    def decode_view(self, value: bytes, fields: dict | None = None) -> dict:
+        fields = CANONICAL_FIELDS if fields is None else fields
         parsed, body = self._single(value)
-        view = self._views.get(id(parsed))
+        view = self._views.get((id(parsed), id(fields)))
         if view is None:
-            view = self._views[id(parsed)] = projection(parsed, CANONICAL_FIELDS)
+            view = self._views[(id(parsed), id(fields))] = projection(parsed, fields)
         return read_body(body, parsed, view)
 
     def schema_version(self, value: bytes, record: dict) -> str:
