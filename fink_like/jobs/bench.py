@@ -41,7 +41,7 @@ class ResourceMonitor(threading.Thread):
 
     def __init__(self, period: float = 0.5):
         super().__init__(name="resource-monitor", daemon=True)
-        self.period, self.peak_rss, self._stop = period, 0, threading.Event()
+        self.period, self.peak_rss, self._halt = period, 0, threading.Event()
         self._cpu: dict[int, float] = {}
         self.started = time.perf_counter()
 
@@ -58,12 +58,12 @@ class ResourceMonitor(threading.Thread):
         self.peak_rss = max(self.peak_rss, rss)
 
     def run(self) -> None:
-        while not self._stop.wait(self.period):
+        while not self._halt.wait(self.period):
             self._sample()
 
     def stop(self) -> tuple[float, float, float]:
         """(cpu seconds, wall seconds, peak RSS MB) since start."""
-        self._stop.set()
+        self._halt.set()
         self._sample()
         return sum(self._cpu.values()), time.perf_counter() - self.started, self.peak_rss / 2**20
 

@@ -95,15 +95,24 @@ def partition_watermarks(consumer: Consumer, topic: str, partition: int, timeout
     return low, true_high(consumer, topic, partition, low, reported, timeout)
 
 
+PROBE_LIMIT = 2000
+"""At most this many messages are read past the reported high watermark by one probe."""
+
+
 def true_high(consumer: Consumer, topic: str, partition: int, low: int, reported: int,
-              timeout: float = 5.0) -> int:
-    """The offset after the last message, reading from ``reported - 1`` to end-of-partition."""
+              timeout: float = 5.0, limit: int = PROBE_LIMIT) -> int:
+    """The offset after the last message, reading from ``reported - 1`` to end-of-partition.
+
+    While a producer keeps appending, the end moves away as fast as it is read, so the
+    probe stops after ``limit`` messages: every offset below the one it returns exists,
+    which is all a reader needs (the rest is found by the next probe).
+    """
     if reported <= low:
         return reported
     consumer.assign([TopicPartition(topic, partition, reported - 1)])
     last = reported - 1
     try:
-        while True:
+        for _ in range(limit):
             msg = consumer.poll(timeout)
             if msg is None:
                 raise KafkaError(f"no answer from Kafka within {timeout} s while reading the end "
@@ -115,5 +124,6 @@ def true_high(consumer: Consumer, topic: str, partition: int, low: int, reported
                 return max(last + 1, reported)
             elif not err.retriable():
                 raise translate(err, topic=topic)
+        return max(last + 1, reported)
     finally:
         consumer.unassign()
