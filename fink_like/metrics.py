@@ -57,8 +57,12 @@ class BrokerMetrics:
             for value in p.latencies:
                 self.latency.observe(value)
 
-    def listener(self):
-        """A StreamingQueryListener feeding batch durations and input rates."""
+    def listener(self, ready=None):
+        """A StreamingQueryListener feeding batch durations and input rates.
+
+        ``ready`` (a ``threading.Event``) is set at the query's first progress or idle
+        event: its source and workers are up, so data sent from then on meets a warm broker.
+        """
         from pyspark.sql.streaming import StreamingQueryListener
 
         metrics = self
@@ -68,6 +72,8 @@ class BrokerMetrics:
                 log.info("query started", extra={"query": event.name, "id": str(event.id)})
 
             def onQueryProgress(self, event):
+                if ready is not None:
+                    ready.set()
                 progress = event.progress
                 duration = (progress.durationMs or {}).get("triggerExecution")
                 if duration is not None:
@@ -75,7 +81,8 @@ class BrokerMetrics:
                 metrics.input_rate.set(progress.inputRowsPerSecond or 0.0)
 
             def onQueryIdle(self, event):
-                pass
+                if ready is not None:
+                    ready.set()
 
             def onQueryTerminated(self, event):
                 log.info("query terminated", extra={"id": str(event.id), "exception": event.exception})

@@ -71,13 +71,20 @@ def lake_frame(spark, settings: Settings, area: str, schema: pa.Schema, max_file
 class BatchRunner:
     """The ``foreachBatch`` callback: runs the pipeline on every partition, gathers counts."""
 
-    def __init__(self, pipeline: Pipeline, totals: Totals, on_batch: Callable | None = None):
+    def __init__(self, pipeline: Pipeline, totals: Totals, on_batch: Callable | None = None,
+                 warm: bool = False):
         self.pipeline = pipeline
         self.totals = totals
         self.on_batch = on_batch
+        self.warm = warm
 
     def __call__(self, df, batch_id: int) -> None:
         pipeline = self.pipeline
+        if self.warm:
+            # The streaming query runs in its own session, whose Python workers are not the
+            # ones of the session that started it: warm those, before the first data.
+            warm_up(df.sparkSession, pipeline)
+            self.warm = False
         from_kafka = pipeline.source == "kafka"
 
         def run(batches):
@@ -132,7 +139,7 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     input_schema
         Arrow schema of a lake source (required unless ``source`` is ``kafka``).
     warm
-        Load modules and clients in the executors before the query starts.
+        Load modules and clients in the executors' Python workers at the first trigger.
     """
     if source not in SOURCES:
         raise ConfigError(f"unknown source {source!r}; expected one of {SOURCES}")
@@ -141,8 +148,6 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
         raise ConfigError(f"unknown stages {sorted(unknown)}; expected a subset of {STAGES}")
     totals = totals or Totals()
     pipeline = Pipeline(settings, source, tuple(stages), bootstrap, score_columns=_score_columns(settings))
-    if warm:
-        warm_up(spark, pipeline)
     if source == "kafka":
         df = kafka_frame(spark, settings, bootstrap)
     else:
@@ -150,7 +155,7 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     writer = (
         df.writeStream.queryName(name)
         .option("checkpointLocation", join_uri(settings.spark.checkpoint_dir, name))
-        .foreachBatch(BatchRunner(pipeline, totals, on_batch))
+        .foreachBatch(BatchRunner(pipeline, totals, on_batch, warm))
     )
     if available_now:
         writer = writer.trigger(availableNow=True)
