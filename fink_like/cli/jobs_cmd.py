@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from fink_like.cli.args import positive_float
+
 # job -> (help, source, stages)
 JOBS = {
     "ingest": ("consume the survey topics into the raw lake (stream2raw)",
@@ -29,24 +31,12 @@ def register(sub) -> None:
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("--available-now", action="store_true",
                        help="process what is available now, then stop")
-        p.add_argument("--timeout", type=_positive, metavar="SECONDS",
+        p.add_argument("--timeout", type=positive_float, metavar="SECONDS",
                        help="stop after this many seconds")
         if name == "science":
             p.add_argument("--from-kafka", action="store_true",
                            help="combined mode: read the survey topics, write raw and science lakes")
         p.set_defaults(handler=run, job=name)
-
-
-def _positive(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def run(args, settings) -> int:

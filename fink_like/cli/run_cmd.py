@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
+
+from fink_like.cli.args import positive_float, positive_int
 
 
 def register(sub) -> None:
@@ -12,34 +13,14 @@ def register(sub) -> None:
                        description="Start the embedded Kafka, replay real alerts at --rate, run "
                                    "ingestion -> science -> topics -> archive, print a report.")
     p.add_argument("--data", metavar="DIR", help="alert folders to replay (default: simulator.data_dir)")
-    p.add_argument("--rate", type=_positive_float, help="alerts/s to replay (default: simulator.rate)")
-    p.add_argument("--clone-factor", type=_positive_int, default=1,
+    p.add_argument("--rate", type=positive_float, help="alerts/s to replay (default: simulator.rate)")
+    p.add_argument("--clone-factor", type=positive_int, default=1,
                    help="replay each alert K times with new ids (load tests)")
-    p.add_argument("--limit", type=_positive_int, help="at most N alerts per survey")
-    p.add_argument("--timeout", type=_positive_float, default=1800.0, help="give up after SECONDS")
+    p.add_argument("--limit", type=positive_int, help="at most N alerts per survey")
+    p.add_argument("--timeout", type=positive_float, default=1800.0, help="give up after SECONDS")
     p.add_argument("--serve", action="store_true", help="keep the REST API up after the run")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def run(args, settings) -> int:
