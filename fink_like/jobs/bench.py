@@ -43,6 +43,9 @@ class ResourceMonitor(threading.Thread):
         super().__init__(name="resource-monitor", daemon=True)
         self.period, self.peak_rss, self._halt = period, 0, threading.Event()
         self._cpu: dict[int, float] = {}
+        self._sample()
+        self._baseline = dict(self._cpu)  # CPU already spent before the trial is not counted
+        self.peak_rss = 0
         self.started = time.perf_counter()
 
     def _sample(self) -> None:
@@ -65,7 +68,8 @@ class ResourceMonitor(threading.Thread):
         """(cpu seconds, wall seconds, peak RSS MB) since start."""
         self._halt.set()
         self._sample()
-        return sum(self._cpu.values()), time.perf_counter() - self.started, self.peak_rss / 2**20
+        spent = sum(cpu - self._baseline.get(pid, 0.0) for pid, cpu in self._cpu.items())
+        return spent, time.perf_counter() - self.started, self.peak_rss / 2**20
 
 
 def decode_ceiling(messages: list[bytes], seconds: float = 3.0) -> float:
