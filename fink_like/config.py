@@ -63,7 +63,7 @@ class InputSettings(Section):
     max_offsets_per_trigger: int = Field(default=20000, gt=0)
     # Split each Kafka partition's range into Spark tasks of at most this many messages;
     # small batches are still split into spark.shuffle_partitions tasks (one per core).
-    max_records_per_partition: int = Field(default=1000, gt=0)
+    max_records_per_partition: int = Field(default=2500, gt=0)
 
 
 class SparkSettings(Section):
