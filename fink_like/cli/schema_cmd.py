@@ -1,4 +1,8 @@
-"""``fink-like schema list|show ID|export DIR``: the distribution schemas, local and on Kafka."""
+"""``fink-like schema list|show ID|export DIR|generate [DIR]``: the distribution schemas.
+
+``list``, ``show`` and ``export`` cover the schemas known locally and on the schema topic;
+``generate`` writes those of the configured modules for every survey schema version.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ import json
 
 def register(sub) -> None:
     p = sub.add_parser("schema", help="list, show or export the distribution (Avro) schemas")
-    p.add_argument("action", choices=["list", "show", "export"])
-    p.add_argument("target", nargs="?", help="schema ID (show) or folder (export)")
+    p.add_argument("action", choices=["list", "show", "export", "generate"])
+    p.add_argument("target", nargs="?",
+                   help="schema ID (show) or folder (export; generate, default distribution.schema_dir)")
     p.add_argument("--local", action="store_true", help="do not read the schema topic from Kafka")
     p.set_defaults(handler=run)
 
@@ -30,6 +35,8 @@ def run(args, settings) -> int:
     from fink_like.distribution.registry import save
     from fink_like.errors import UsageError
 
+    if args.action == "generate":
+        return _generate(settings, args.target or settings.distribution.schema_dir)
     if args.action in ("show", "export") and not args.target:
         raise UsageError(f"schema {args.action} needs {'an ID' if args.action == 'show' else 'a folder'}")
     schemas = _all(settings, args.local)
@@ -46,4 +53,21 @@ def run(args, settings) -> int:
     for schema in schemas.values():
         save(schema, args.target)
     print(f"exported {len(schemas)} schema(s) to {args.target}")
+    return 0
+
+
+def _generate(settings, folder: str) -> int:
+    from pathlib import Path
+
+    from fink_like.distribution.registry import save
+    from fink_like.distribution.standard import standard_schemas
+    from fink_like.jobs.driver import science_schema
+
+    schemas = standard_schemas(science_schema(settings))
+    for old in Path(folder).glob("*.avsc"):
+        if int(old.stem) not in schemas:
+            old.unlink()
+    for schema in schemas.values():
+        save(schema, folder)
+    print(f"wrote {len(schemas)} schema(s) to {folder}")
     return 0

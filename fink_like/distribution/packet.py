@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import fastavro
+from fastavro.repository.base import SchemaRepositoryError
 
 from fink_like.errors import AlertError, require
 from fink_like.surveys.avro import CONTAINER_MAGIC, read_body, split_container, unpack_wire
@@ -84,7 +85,7 @@ class PacketReader:
             path = f"{packet.get_schema_path(major, minor)}/lsst.v{major}_{minor}.alert.avsc"
             try:
                 full = packet.Schema.from_file(path).definition
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, SchemaRepositoryError) as exc:
                 raise AlertError("unknown_schema_id", f"Rubin schema id {wire_id} not in lsst-alert-packet") from exc
             found = PacketSchema(f"lsst-{major}.{minor}", full, fastavro.parse_schema(copy.deepcopy(full)))
             self._by_wire_id[wire_id] = found
