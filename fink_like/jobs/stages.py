@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -226,8 +227,9 @@ def quality_mask(table: pa.Table, compiled: dict) -> pa.BooleanArray | None:
 def end_to_end_latencies(table: pa.Table) -> list[float]:
     """Seconds from each row's Kafka timestamp until now."""
     now_ms = time.time() * 1000.0
-    sent = table["kafka_timestamp"].cast(pa.int64()).to_numpy(zero_copy_only=False)
-    return ((now_ms - sent) / 1000.0).tolist()
+    sent = table["kafka_timestamp"].cast(pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    seconds = (now_ms - sent) / 1000.0
+    return seconds[~np.isnan(seconds)].tolist()  # rows without a Kafka timestamp have none
 
 
 def concat(batches: Iterable[pa.RecordBatch]) -> pa.Table:
