@@ -86,14 +86,20 @@ class Encoder:
         out = EncodedBatch(rows, [], [])
         if not rows:
             return out
-        subset = table.take(pa.array(rows, pa.int64()))
         extra = [f.name for f in module_fields(table.schema)]
+        wanted = [c for c in (*HEADER_NAMES, *extra, "provenance", "packet") if c in table.column_names]
+        subset = table.select(wanted).take(pa.array(rows, pa.int64()))
         columns = {name: subset.column(name).to_pylist() for name in (*HEADER_NAMES, *extra)}
         provenance = subset.column("provenance").to_pylist() if "provenance" in table.column_names else None
         packets = subset.column("packet").to_pylist()
+        schema_of = {}  # packet schema -> (id, schema, parsed), for this batch
         for i, packet in enumerate(packets):
             packet_schema, record = self.reader.read(packet)
-            sid, schema, parsed = self.schema_for(table.schema, packet_schema, cutouts)
+            which = (packet_schema.key, id(packet_schema.schema))
+            found = schema_of.get(which)
+            if found is None:
+                found = schema_of[which] = self.schema_for(table.schema, packet_schema, cutouts)
+            sid, schema, parsed = found
             out.schemas.setdefault(sid, schema)
             message = {name: values[i] for name, values in columns.items()}
             message["packet"] = record

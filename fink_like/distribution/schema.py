@@ -44,9 +44,12 @@ PROVENANCE_TYPE = {
 }
 
 
+_NOT_MODULE = frozenset(CANONICAL_SCHEMA.names) | {"provenance"}
+
+
 def module_fields(schema: pa.Schema) -> list[pa.Field]:
     """Columns added by science modules: neither canonical nor ``provenance``."""
-    return [f for f in schema if f.name not in CANONICAL_SCHEMA.names and f.name != "provenance"]
+    return [f for f in schema if f.name not in _NOT_MODULE]
 
 
 def avro_type(dtype: pa.DataType, name: str):
