@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from fink_like.archive import codec, model
-from fink_like.archive.backends import ArchiveBackend, open_archive, prefix_stop
+from fink_like.archive.backends import LazyBackend, prefix_stop
 from fink_like.errors import QueryError
 
 MAX_RADIUS_ARCSEC = 5 * 3600.0
@@ -40,7 +40,7 @@ class QueryResult:
     next_cursor: str | None = None
 
 
-class Archive:
+class Archive(LazyBackend):
     """Read access to the archive named by ``settings.archive``.
 
     Examples
@@ -48,21 +48,6 @@ class Archive:
     >>> archive = Archive(settings)                       # doctest: +SKIP
     >>> archive.cone(193.82, 2.89, radius=5.0).table      # doctest: +SKIP
     """
-
-    def __init__(self, settings, backend: ArchiveBackend | None = None):
-        self.settings = settings
-        self._backend = backend
-
-    @property
-    def backend(self) -> ArchiveBackend:
-        if self._backend is None:
-            self._backend = open_archive(self.settings)
-        return self._backend
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
 
     def _table(self, which: str) -> str:
         return model.table_name(self.settings.archive.table_prefix, which)

@@ -16,14 +16,14 @@ import numpy as np
 import pyarrow as pa
 
 from fink_like.archive import codec, model
-from fink_like.archive.backends import ArchiveBackend, open_archive
+from fink_like.archive.backends import LazyBackend
 from fink_like.errors import ArchiveError, FinkLikeError
 
 log = logging.getLogger(__name__)
 REQUIRED = ("survey", "alert_id", "object_id", "source_id", "mjd", "ra", "dec")
 
 
-class ArchiveWriter:
+class ArchiveWriter(LazyBackend):
     """Writes enriched alert tables into the archive named by ``settings.archive``.
 
     Picklable (for Spark executors): the backend is opened on first use in each process.
@@ -34,24 +34,6 @@ class ArchiveWriter:
     >>> writer.write(enriched_table)              # doctest: +SKIP
     120
     """
-
-    def __init__(self, settings, backend: ArchiveBackend | None = None):
-        self.settings = settings
-        self._backend = backend
-
-    def __getstate__(self):
-        return {"settings": self.settings, "_backend": None}
-
-    @property
-    def backend(self) -> ArchiveBackend:
-        if self._backend is None:
-            self._backend = open_archive(self.settings)
-        return self._backend
-
-    def close(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
 
     def write(self, table: pa.Table | pa.RecordBatch) -> int:
         """Upsert every alert of ``table`` with its index entries; return the number of alerts."""

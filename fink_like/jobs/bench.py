@@ -85,12 +85,9 @@ def decode_ceiling(messages: list[bytes], seconds: float = 3.0) -> float:
 
 
 def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
-    data = settings.model_dump()
-    run = root / f"trial-{index}"
-    data["lake"]["root"] = str(run / "lake")
-    data["spark"]["checkpoint_dir"] = str(run / "checkpoints")
-    data["archive"]["path"] = str(run / "archive.sqlite")
-    data["kafka"]["embedded_dir"] = str(root / "kafka")
+    from fink_like.jobs.main_job import relocated
+
+    data = relocated(settings, root / f"trial-{index}", root / "kafka")
     data["metrics"]["enabled"] = False
     data["simulator"]["ztf_topic"] = f"bench-{index}-ztf"
     data["simulator"]["lsst_topic"] = f"bench-{index}-lsst"

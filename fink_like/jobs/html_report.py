@@ -12,15 +12,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fink_like.jobs.report import SCORE_COLUMNS
+
 BAND_COLOURS = {"u": "#7b2cbf", "g": "#2a9d8f", "r": "#e63946", "i": "#f4a261",
                 "z": "#6d597a", "y": "#264653"}
-SCORES = ("snia_prob", "mulens_prob", "bnn_snia_mean")
 
 
 def select_objects(science: pa.Table, per_score: int = 2) -> list[tuple[str, int]]:
     """(score column, row) of the highest-scoring alerts, distinct objects, for light-curve plots."""
     chosen, seen = [], set()
-    for column in SCORES:
+    for column in SCORE_COLUMNS:
         if column not in science.column_names:
             continue
         values = pc.fill_null(science[column], -1.0).to_numpy(zero_copy_only=False)
@@ -86,7 +87,7 @@ def write_report(path: Path, summary: dict, science: pa.Table | None) -> Path:
              "<h1>fink-like run report</h1>",
              f"<pre>{html.escape(json.dumps(summary, indent=2))}</pre>"]
     if science is not None and science.num_rows:
-        for column in SCORES:
+        for column in SCORE_COLUMNS:
             if column in science.column_names:
                 values = [v for v in science[column].to_pylist() if v is not None]
                 if values:
@@ -95,7 +96,7 @@ def write_report(path: Path, summary: dict, science: pa.Table | None) -> Path:
         parts.append("<h2>Selected light curves</h2>")
         for column, row_index in select_objects(science):
             row = science.slice(row_index, 1).to_pylist()[0]
-            scores = ", ".join(f"{c}={row[c]:.3f}" for c in SCORES if row.get(c) is not None)
+            scores = ", ".join(f"{c}={row[c]:.3f}" for c in SCORE_COLUMNS if row.get(c) is not None)
             title = f"{row['object_id']} ({row['survey']}) {scores}"
             parts.append(f"<div><img src='data:image/png;base64,{light_curve_png(row, title)}'/></div>")
     parts.append("</body></html>")

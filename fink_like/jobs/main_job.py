@@ -55,12 +55,17 @@ def isolate_run(settings: Settings, root: str = "var/runs") -> tuple[Settings, s
     if not settings.kafka.embedded:
         return settings, ""
     run_dir = Path(root) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return Settings.model_validate(relocated(settings, run_dir, run_dir / "kafka")), str(run_dir)
+
+
+def relocated(settings: Settings, run_dir: Path, kafka_dir: Path) -> dict:
+    """The settings as data, with lake, checkpoints, archive and embedded Kafka under new folders."""
     data = settings.model_dump()
     data["lake"]["root"] = str(run_dir / "lake")
     data["spark"]["checkpoint_dir"] = str(run_dir / "checkpoints")
     data["archive"]["path"] = str(run_dir / "archive.sqlite")
-    data["kafka"]["embedded_dir"] = str(run_dir / "kafka")
-    return Settings.model_validate(data), str(run_dir)
+    data["kafka"]["embedded_dir"] = str(kafka_dir)
+    return data
 
 
 def pipeline_stages(settings: Settings) -> tuple[str, ...]:

@@ -5,20 +5,27 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
+
+SCORE_COLUMNS = ("snia_prob", "mulens_prob", "bnn_snia_mean")
+"""Module outputs whose distributions the run report shows."""
 
 
 @dataclass
 class Totals:
-    """Running counts of a streaming query, merged from every partition of every batch."""
+    """Running counts of a streaming query, merged from every partition of every batch.
+
+    Has a field for every field of :class:`fink_like.jobs.stages.PartitionStats`.
+    """
 
     batches: int = 0
     consumed: int = 0
     raw: int = 0
     quarantined: int = 0
     science: int = 0
+    quality_rejected: int = 0
     archived: int = 0
     quarantine_reasons: Counter = field(default_factory=Counter)
     published: Counter = field(default_factory=Counter)
@@ -32,23 +39,22 @@ class Totals:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_batch(self, batch_id: int, parts) -> None:
+        """Merge every field of every partition's counts: numbers add, maps and lists extend."""
         with self._lock:
             self.batches += 1
             self.batch_ids.append(batch_id)
             for p in parts:
-                self.consumed += p.consumed
-                self.raw += p.raw
-                self.quarantined += p.quarantined
-                self.science += p.science
-                self.archived += p.archived
-                self.quarantine_reasons.update(p.quarantine_reasons)
-                self.published.update(p.published)
-                self.module_errors.update(p.module_errors)
-                self.stage_seconds.update(p.stage_seconds)
-                self.module_seconds.update(p.module_seconds)
-                self.latencies.extend(p.latencies)
-                for column, values in p.scores.items():
-                    self.scores.setdefault(column, []).extend(values)
+                for f in fields(p):
+                    value, mine = getattr(p, f.name), getattr(self, f.name)
+                    if f.name == "scores":
+                        for column, values in value.items():
+                            mine.setdefault(column, []).extend(values)
+                    elif isinstance(value, dict):
+                        mine.update(value)
+                    elif isinstance(value, list):
+                        mine.extend(value)
+                    else:
+                        setattr(self, f.name, mine + value)
 
     @staticmethod
     def batch_summary(parts) -> dict:
@@ -77,6 +83,7 @@ class Totals:
             "quarantined": self.quarantined,
             "quarantine_reasons": dict(self.quarantine_reasons),
             "science": self.science,
+            "quality_rejected": self.quality_rejected,
             "archived": self.archived,
             "published": dict(self.published),
             "module_errors": dict(self.module_errors),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 import numpy as np
@@ -167,8 +168,13 @@ class Pipeline:
         if "archive" in self.stages:
             self._cached("archive", self._build_archive)
 
+    @cached_property
+    def _identity(self) -> tuple:
+        # Computed once per pipeline object (the settings' JSON is not cheap on a hot path).
+        return (id(type(self)), self.settings.model_dump_json(), self.bootstrap)
+
     def _cached(self, kind: str, build):
-        key = (kind, id(type(self)), self.settings.model_dump_json(), self.bootstrap)
+        key = (kind, *self._identity)
         if key not in _CACHE:
             _CACHE[key] = build()
         return _CACHE[key]

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from fink_like.config import Settings, join_uri
 from fink_like.errors import ConfigError
-from fink_like.jobs.report import Totals
+from fink_like.jobs.report import SCORE_COLUMNS, Totals
 from fink_like.jobs.stages import SOURCES, STAGES, Pipeline, PartitionStats, concat, conform
 
 log = logging.getLogger("fink_like.jobs")
@@ -147,7 +147,7 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     if unknown:
         raise ConfigError(f"unknown stages {sorted(unknown)}; expected a subset of {STAGES}")
     totals = totals or Totals()
-    pipeline = Pipeline(settings, source, tuple(stages), bootstrap, score_columns=_score_columns(settings))
+    pipeline = Pipeline(settings, source, tuple(stages), bootstrap, score_columns=SCORE_COLUMNS)
     if source == "kafka":
         df = kafka_frame(spark, settings, bootstrap)
     else:
@@ -162,7 +162,3 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     else:
         writer = writer.trigger(processingTime=f"{settings.spark.trigger_seconds} seconds")
     return writer.start(), totals
-
-
-def _score_columns(settings: Settings) -> tuple[str, ...]:
-    return ("snia_prob", "mulens_prob", "bnn_snia_mean")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fink_like.archive.backends.base import ArchiveBackend, prefix_stop
 
-__all__ = ["ArchiveBackend", "open_archive", "open_backend", "prefix_stop"]
+__all__ = ["ArchiveBackend", "LazyBackend", "open_archive", "open_backend", "prefix_stop"]
 
 
 def open_backend(settings) -> ArchiveBackend:
@@ -28,3 +28,28 @@ def open_archive(settings) -> ArchiveBackend:
     prefix = settings.archive.table_prefix
     backend.create_tables({model.table_name(prefix, t): fams for t, fams in model.TABLES.items()})
     return backend
+
+
+class LazyBackend:
+    """Holds ``settings`` and opens the configured archive on first use (once per process).
+
+    Pickling drops the open backend, so a copy shipped to a Spark executor reopens its own.
+    """
+
+    def __init__(self, settings, backend: ArchiveBackend | None = None):
+        self.settings = settings
+        self._backend = backend
+
+    def __getstate__(self):
+        return {**self.__dict__, "_backend": None}
+
+    @property
+    def backend(self) -> ArchiveBackend:
+        if self._backend is None:
+            self._backend = open_archive(self.settings)
+        return self._backend
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
