@@ -35,8 +35,13 @@ class ArchiveWriter(LazyBackend):
     120
     """
 
-    def write(self, table: pa.Table | pa.RecordBatch) -> int:
-        """Upsert every alert of ``table`` with its index entries; return the number of alerts."""
+    def write(self, table: pa.Table | pa.RecordBatch, stamps: list[dict] | None = None) -> int:
+        """Upsert every alert of ``table`` with its index entries; return the number of alerts.
+
+        ``stamps`` (optional, one entry per row) are the packets' stamp fields as the
+        decoder left them (:class:`fink_like.surveys.Decoded`); without them each
+        packet's stamps are read from its bytes.
+        """
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
         missing = [c for c in REQUIRED if c not in table.column_names]
@@ -44,7 +49,9 @@ class ArchiveWriter(LazyBackend):
             raise ArchiveError(f"cannot archive: the alert table lacks column(s) {', '.join(missing)}")
         if table.num_rows == 0:
             return 0
-        rows = build_rows(table)
+        if stamps is not None and len(stamps) != table.num_rows:
+            raise ArchiveError(f"{len(stamps)} stamp entries for {table.num_rows} alerts")
+        rows = build_rows(table, stamps)
         name = self.table
         self._put(name("cutouts"), rows["cutouts"])
         self._put(name("upperlim"), rows["upperlim"])
@@ -62,7 +69,7 @@ class ArchiveWriter(LazyBackend):
             self.backend.put_many(table, rows[start:start + size])
 
 
-def build_rows(table: pa.Table) -> dict[str, list]:
+def build_rows(table: pa.Table, stamps: list[dict] | None = None) -> dict[str, list]:
     """Every archive row of an alert table, by archive table name (without prefix)."""
     columns = [c for c in table.column_names if c not in codec.NOT_IN_MAIN]
     values = {c: codec.python_values(table, c) for c in columns}
@@ -94,7 +101,7 @@ def build_rows(table: pa.Table) -> dict[str, list]:
         out["time"].append((model.time_key(oid, mjd, aid), pointer))
         out["source"].append((model.source_key(values["source_id"][i], values["survey"][i]), pointer))
     out["upperlim"] = _upper_limits(table, values["object_id"])
-    out["cutouts"] = _cutouts(table, values["alert_id"])
+    out["cutouts"] = _cutouts(table, values["alert_id"], stamps)
     return out
 
 
@@ -114,21 +121,31 @@ def _upper_limits(table: pa.Table, object_ids: list) -> list:
     return sorted(rows.items())
 
 
-def _cutouts(table: pa.Table, alert_ids: list) -> list:
-    """Gzipped FITS stamps read from each packet by the survey adapter."""
-    if "packet" not in table.column_names:
-        return []
-    rows = []
-    for aid, packet in zip(alert_ids, table.column("packet").to_pylist()):
-        if not packet:
-            continue  # hand-made or stripped rows carry no stamps
-        from fink_like.surveys.batch import sniff
+def _cutouts(table: pa.Table, alert_ids: list, stamps: list[dict] | None) -> list:
+    """Gzipped FITS stamps, from the decoder's ``stamps`` or read from each packet."""
+    from fink_like.surveys.batch import adapter_for
 
-        try:
-            stamps = sniff(packet).read_cutouts(packet)
-        except FinkLikeError as exc:
-            raise ArchiveError(f"cannot read the cutouts of alert {aid}: {exc}") from exc
-        cells = {f"c:{kind}".encode(): stamps[kind] for kind in model.CUTOUT_KINDS if stamps.get(kind)}
+    if stamps is None and "packet" not in table.column_names:
+        return []
+    if stamps is not None:
+        surveys = table.column("survey").to_pylist()
+        found = ((aid, adapter_for(survey).cutouts(fields)) for aid, survey, fields in zip(alert_ids, surveys, stamps))
+    else:
+        found = ((aid, _read_stamps(aid, packet)) for aid, packet in zip(alert_ids, table.column("packet").to_pylist()))
+    rows = []
+    for aid, found_stamps in found:
+        cells = {f"c:{kind}".encode(): found_stamps[kind] for kind in model.CUTOUT_KINDS if found_stamps.get(kind)}
         if cells:
             rows.append((model.cutout_key(aid), cells))
     return rows
+
+
+def _read_stamps(aid, packet: bytes | None) -> dict[str, bytes]:
+    from fink_like.surveys.batch import sniff
+
+    if not packet:
+        return {}  # hand-made or stripped rows carry no stamps
+    try:
+        return sniff(packet).read_cutouts(packet)
+    except FinkLikeError as exc:
+        raise ArchiveError(f"cannot read the cutouts of alert {aid}: {exc}") from exc

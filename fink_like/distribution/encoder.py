@@ -23,7 +23,8 @@ import fastavro
 import pyarrow as pa
 
 from fink_like.distribution.packet import PacketReader
-from fink_like.distribution.schema import HEADER_NAMES, build_schema, module_fields, schema_id
+from fink_like.distribution.schema import (HEADER_NAMES, NAMESPACE, build_schema, module_fields, schema_id,
+                                           thin_packet)
 from fink_like.errors import AlertError
 
 WIRE = struct.Struct(">bI")
@@ -58,12 +59,35 @@ class EncodedBatch:
     schemas: dict[int, dict] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """One distribution schema, and the parts a message of it is assembled from.
+
+    Avro encodes a record as its fields' encodings one after the other, so a message is
+    ``head + packet body + rest``: the header fields encoded with ``head``, the survey's
+    own record bytes copied as received, then the module outputs and provenance encoded
+    with ``rest``. The packet is never decoded. The thin variant drops the packet's
+    trailing stamp fields: their encoding (``stamps``) is cut off the end of the body.
+    ``stamps`` is None when a survey schema does not put all its stamp fields last;
+    such packets, and bodies whose end is not the expected encoding, are decoded and
+    re-encoded whole with ``parsed``.
+    """
+
+    sid: int
+    schema: dict
+    parsed: object
+    head: object
+    rest: object
+    stamps: object | None
+    stamp_names: frozenset = frozenset()
+
+
 class Encoder:
     """Builds and caches distribution schemas; encodes rows. One per executor process."""
 
     def __init__(self):
         self.reader = PacketReader()
-        self._schemas: dict[tuple, tuple[int, dict, object]] = {}
+        self._layouts: dict[tuple, Layout] = {}
 
     def __getstate__(self):
         return {}
@@ -73,15 +97,26 @@ class Encoder:
 
     def schema_for(self, table_schema: pa.Schema, packet_schema, cutouts: bool) -> tuple[int, dict, object]:
         """``(id, schema, parsed)`` for a survey schema, the batch's module columns and variant."""
+        layout = self.layout_for(table_schema, packet_schema, cutouts)
+        return layout.sid, layout.schema, layout.parsed
+
+    def layout_for(self, table_schema: pa.Schema, packet_schema, cutouts: bool) -> Layout:
+        """The :class:`Layout` of a survey schema, the batch's module columns and variant."""
         modules = tuple((f.name, str(f.type)) for f in module_fields(table_schema))
         key = (packet_schema.key, id(packet_schema.schema), modules, cutouts)
-        if key not in self._schemas:
-            schema = build_schema(table_schema, packet_schema.schema, cutouts)
-            self._schemas[key] = (schema_id(schema), schema, fastavro.parse_schema(copy.deepcopy(schema)))
-        return self._schemas[key]
+        if key not in self._layouts:
+            self._layouts[key] = _layout(build_schema(table_schema, packet_schema.schema, cutouts),
+                                         packet_schema.schema, cutouts)
+        return self._layouts[key]
 
-    def encode(self, table: pa.Table, rows: list[int] | None = None, cutouts: bool = True) -> EncodedBatch:
-        """Encode ``rows`` of ``table`` (default: all) in the full or thin variant."""
+    def encode(self, table: pa.Table, rows: list[int] | None = None, cutouts: bool = True,
+               stamps: list[dict] | None = None) -> EncodedBatch:
+        """Encode ``rows`` of ``table`` (default: all) in the full or thin variant.
+
+        ``stamps`` (optional, one entry per table row) are the packets' stamp fields as
+        the decoder left them; the thin variant uses them to find where each body's
+        stamps start. Without them the stamps are read from the packet.
+        """
         rows = list(range(table.num_rows)) if rows is None else list(rows)
         out = EncodedBatch(rows, [], [])
         if not rows:
@@ -89,29 +124,78 @@ class Encoder:
         extra = [f.name for f in module_fields(table.schema)]
         wanted = [c for c in (*HEADER_NAMES, *extra, "provenance", "packet") if c in table.column_names]
         subset = table.select(wanted).take(pa.array(rows, pa.int64()))
-        columns = {name: subset.column(name).to_pylist() for name in (*HEADER_NAMES, *extra)}
+        head = {name: subset.column(name).to_pylist() for name in HEADER_NAMES}
+        rest = {name: subset.column(name).to_pylist() for name in extra}
         provenance = subset.column("provenance").to_pylist() if "provenance" in table.column_names else None
         packets = subset.column("packet").to_pylist()
-        schema_of = {}  # packet schema -> (id, schema, parsed), for this batch
-        for i, packet in enumerate(packets):
-            packet_schema, record = self.reader.read(packet)
+        layout_of = {}  # packet schema -> Layout, for this batch
+        for i, (row, packet) in enumerate(zip(rows, packets)):
+            packet_schema, body = self.reader.split(packet)
             which = (packet_schema.key, id(packet_schema.schema))
-            found = schema_of.get(which)
-            if found is None:
-                found = schema_of[which] = self.schema_for(table.schema, packet_schema, cutouts)
-            sid, schema, parsed = found
-            out.schemas.setdefault(sid, schema)
-            message = {name: values[i] for name, values in columns.items()}
-            message["packet"] = record
-            message["provenance"] = (provenance[i] or []) if provenance is not None else []
-            buf = io.BytesIO()
+            layout = layout_of.get(which)
+            if layout is None:
+                layout = layout_of[which] = self.layout_for(table.schema, packet_schema, cutouts)
+            out.schemas.setdefault(layout.sid, layout.schema)
+            header = {name: values[i] for name, values in head.items()}
+            tail = {name: values[i] for name, values in rest.items()}
+            tail["provenance"] = (provenance[i] or []) if provenance is not None else []
+            if not cutouts:
+                fields = stamps[row] if stamps is not None else None
+                if fields is None or not layout.stamp_names <= fields.keys():
+                    fields = self.reader.stamps(packet_schema, body)
+                body = _strip_stamps(layout, body, fields)
             try:
-                fastavro.schemaless_writer(buf, parsed, message)
+                value = (_avro(layout.head, header) + body + _avro(layout.rest, tail) if body is not None
+                         else _avro(layout.parsed, {**header, **tail, "packet": self._thin_record(packet)}))
             except (ValueError, TypeError, KeyError) as exc:
-                raise AlertError("encode_failed", f"alert {message['alert_id']}: {exc}") from exc
-            out.keys.append(str(message["alert_id"]).encode())
-            out.values.append(frame(sid, buf.getvalue()))
+                raise AlertError("encode_failed", f"alert {header['alert_id']}: {exc}") from exc
+            out.keys.append(str(header["alert_id"]).encode())
+            out.values.append(frame(layout.sid, value))
         return out
+
+    def _thin_record(self, packet: bytes) -> dict:
+        """The packet's record without its stamp fields (the slow path: a full decode)."""
+        return {k: v for k, v in self.reader.read(packet)[1].items() if not k.lower().startswith("cutout")}
+
+
+def _avro(parsed, record: dict) -> bytes:
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, parsed, record)
+    return buf.getvalue()
+
+
+def _strip_stamps(layout: Layout, body: bytes, fields: dict) -> bytes | None:
+    """``body`` without its trailing stamp fields; None when they are not where expected."""
+    if layout.stamps is None:
+        return None
+    try:
+        encoded = _avro(layout.stamps, fields)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return body[:len(body) - len(encoded)] if body.endswith(encoded) else None
+
+
+def _layout(schema: dict, packet_schema: dict, cutouts: bool) -> Layout:
+    fields = schema["fields"]
+    at = next(i for i, f in enumerate(fields) if f["name"] == "packet")
+
+    def part(name: str, part_fields: list) -> object:
+        return fastavro.parse_schema({"type": "record", "name": f"{NAMESPACE}.{name}", "fields": part_fields},
+                                     named_schemas={})
+
+    stamps, names = None, frozenset()
+    if not cutouts:
+        names = [f["name"] for f in packet_schema["fields"]]
+        trailing = len(names) - len(thin_packet(packet_schema)["fields"])
+        if trailing and all(n.lower().startswith("cutout") for n in names[len(names) - trailing:]):
+            try:
+                stamps = part("stamps", copy.deepcopy(packet_schema["fields"][len(names) - trailing:]))
+            except fastavro.schema.SchemaParseException:
+                stamps = None  # a stamp type defined earlier in the record: use the slow path
+            names = frozenset(names[len(names) - trailing:])
+    return Layout(schema_id(schema), schema, fastavro.parse_schema(copy.deepcopy(schema), named_schemas={}),
+                  part("head", copy.deepcopy(fields[:at])), part("rest", copy.deepcopy(fields[at + 1:])),
+                  stamps, names)
 
 
 _ENCODER: Encoder | None = None
@@ -126,9 +210,9 @@ def default_encoder() -> Encoder:
 
 
 def encode_batch(table: pa.Table, rows: list[int] | None = None, cutouts: bool = True,
-                 encoder: Encoder | None = None) -> EncodedBatch:
+                 encoder: Encoder | None = None, stamps: list[dict] | None = None) -> EncodedBatch:
     """Encode ``rows`` of an enriched table as distribution messages (see :class:`Encoder`)."""
-    return (encoder or default_encoder()).encode(table, rows, cutouts)
+    return (encoder or default_encoder()).encode(table, rows, cutouts, stamps)
 
 
 def decode_message(value: bytes, registry, reader_schema=None) -> tuple[int, dict]:

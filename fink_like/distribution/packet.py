@@ -18,7 +18,8 @@ import fastavro
 from fastavro.repository.base import SchemaRepositoryError
 
 from fink_like.errors import AlertError, require
-from fink_like.surveys.avro import CONTAINER_MAGIC, read_body, split_container, unpack_wire
+from fink_like.surveys.avro import CONTAINER_MAGIC, projection, read_body, split_container, unpack_wire
+from fink_like.surveys.base import CUTOUT_FIELDS
 
 ZTF_DEFINITIONS = ("ztf-4.02.avsc", "ztf-3.3.avsc")
 PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
@@ -40,6 +41,7 @@ class PacketReader:
         self._by_header: dict[str, PacketSchema] = {}
         self._by_wire_id: dict[int, PacketSchema] = {}
         self._definitions: dict[str, dict] | None = None
+        self._stamp_views: dict[str, tuple] = {}
 
     def __getstate__(self):
         return {}
@@ -49,16 +51,27 @@ class PacketReader:
 
     def read(self, packet: bytes) -> tuple[PacketSchema, dict]:
         """``(schema, record)`` of one packet (ZTF container or Rubin wire format)."""
+        schema, body = self.split(packet)
+        return schema, read_body(body, schema.parsed)
+
+    def split(self, packet: bytes) -> tuple[PacketSchema, bytes]:
+        """``(schema, body)`` of one packet, without decoding it: the bare Avro body of its record."""
         if packet[:4] == CONTAINER_MAGIC:
             container = split_container(packet)
             schema = self._ztf_schema(container.schema_json)
             body = next((data for count, data in container.blocks if count == 1), None)
             if body is None or container.count != 1:
                 raise AlertError("not_single_alert", f"container holds {container.count} records, expected 1")
-            return schema, read_body(body, schema.parsed)
+            return schema, body
         wire_id, body = unpack_wire(packet)
-        schema = self._rubin_schema(wire_id)
-        return schema, read_body(body, schema.parsed)
+        return self._rubin_schema(wire_id), body
+
+    def stamps(self, schema: PacketSchema, body: bytes) -> dict:
+        """The stamp fields (``cutout*``) of one body, decoded through a projection."""
+        view = self._stamp_views.get(schema.key, (None, None))
+        if view[0] is not schema:
+            view = self._stamp_views[schema.key] = (schema, projection(schema.parsed, CUTOUT_FIELDS))
+        return read_body(body, schema.parsed, view[1])
 
     def _ztf_schema(self, header: str) -> PacketSchema:
         found = self._by_header.get(header)

@@ -36,7 +36,8 @@ def producer_for(conf: dict):
 
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
             schema_topic: str = DEFAULT_SCHEMA_TOPIC, schema_dir: str | None = None,
-            encoder: Encoder | None = None, timeout: float = 60.0) -> dict[str, int]:
+            encoder: Encoder | None = None, timeout: float = 60.0,
+            stamps: list[dict] | None = None) -> dict[str, int]:
     """Evaluate every filter once, encode the selected alerts and produce them.
 
     Parameters
@@ -52,6 +53,9 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
     schema_topic, schema_dir
         Where new distribution schemas are published before the messages using them
         (the topic always; the folder too when given).
+    stamps
+        Optional, one entry per row: the packets' stamp fields as the decoder left them
+        (:class:`fink_like.surveys.Decoded`), so thin messages need no second decode.
 
     Returns
     -------
@@ -75,7 +79,7 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
     schemas = {}
     for cutouts, rows in needed.items():
         if rows:
-            batch = encoder.encode(table, sorted(rows), cutouts)
+            batch = encoder.encode(table, sorted(rows), cutouts, stamps)
             encoded[cutouts] = {row: (k, v) for row, k, v in zip(batch.rows, batch.keys, batch.values)}
             schemas.update(batch.schemas)
     producer = producer_for(conf)

@@ -79,14 +79,15 @@ class Pipeline:
             table = fetch_ranges(table, self._kafka_conf())
         stats = PartitionStats(consumed=table.num_rows)
         name = lake.file_name(batch_id, partition_id)
+        stamps = None  # from Kafka: each alert's stamps, kept by the decoder for the later stages
         if self.source == "kafka":
-            table = self._decode(table, name, stats)
+            table, stamps = self._decode(table, name, stats)
         if "science" in self.stages:
             table = self._timed(stats, "science", self._science, table, name, stats)
         if "archive" in self.stages and table.num_rows:
-            stats.archived = self._timed(stats, "archive", self._archive, table)
+            stats.archived = self._timed(stats, "archive", self._archive, table, stamps)
         if "distribute" in self.stages and table.num_rows:
-            stats.published = self._timed(stats, "distribute", self._distribute, table)
+            stats.published = self._timed(stats, "distribute", self._distribute, table, stamps)
         if table.num_rows and "kafka_timestamp" in table.column_names:
             stats.latencies = end_to_end_latencies(table)
         for column in self.score_columns:
@@ -104,11 +105,12 @@ class Pipeline:
 
     # -- stages ---------------------------------------------------------------------
 
-    def _decode(self, messages: pa.Table, name: str, stats: PartitionStats) -> pa.Table:
-        from fink_like.surveys import decode_batch
+    def _decode(self, messages: pa.Table, name: str, stats: PartitionStats) -> tuple[pa.Table, list[dict]]:
+        from fink_like.surveys import decode_messages
 
         t0 = time.perf_counter()
-        canonical, quarantine = decode_batch(messages)
+        decoded = decode_messages(messages)
+        canonical, quarantine = decoded.canonical, decoded.quarantine
         stats.raw, stats.quarantined = canonical.num_rows, quarantine.num_rows
         for reason in quarantine["reason"].to_pylist():
             stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
@@ -116,7 +118,7 @@ class Pipeline:
             lake.write_partitioned(canonical, self.settings.lake_path("raw"), name)
             self._quarantine(quarantine, name)
         stats.stage_seconds["decode"] = time.perf_counter() - t0
-        return canonical
+        return canonical, decoded.stamps
 
     def _quarantine(self, quarantine: pa.Table, name: str) -> None:
         if quarantine.num_rows == 0:
@@ -147,16 +149,16 @@ class Pipeline:
         lake.write_partitioned(enriched, self.settings.lake_path("science"), name)
         return enriched
 
-    def _archive(self, table: pa.Table) -> int:
+    def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
         writer = self._cached("archive", self._build_archive)
-        return writer.write(table)
+        return writer.write(table, stamps)
 
-    def _distribute(self, table: pa.Table) -> dict:
+    def _distribute(self, table: pa.Table, stamps: list[dict] | None) -> dict:
         from fink_like.distribution import publish
 
         engine = self._cached("engine", lambda: self._build_engine(table.schema))
         return publish(table, engine, self._kafka_conf(),
-                       schema_topic=self.settings.distribution.schema_topic)
+                       schema_topic=self.settings.distribution.schema_topic, stamps=stamps)
 
     # -- per-process objects ----------------------------------------------------------
 

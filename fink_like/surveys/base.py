@@ -10,8 +10,10 @@ from fink_like.errors import AlertError
 from fink_like.surveys.photometry import valid_mjd
 
 
-CUTOUT_FIELDS = {"alert": frozenset({"cutoutScience", "cutoutTemplate", "cutoutDifference"})}
-"""The projection that keeps only the stamps (both surveys name them alike)."""
+CUTOUT_NAMES = frozenset({"cutoutScience", "cutoutTemplate", "cutoutDifference"})
+"""The alert record's stamp fields (both surveys name them alike, and put them last)."""
+CUTOUT_FIELDS = {"alert": CUTOUT_NAMES}
+"""The projection that keeps only the stamps."""
 
 
 class SurveyAdapter(ABC):
@@ -45,8 +47,10 @@ class SurveyAdapter(ABC):
         """Like :meth:`decode`, but may leave out fields that :meth:`to_canonical` does not read.
 
         The batch decoder uses it: the full packet is kept as bytes anyway, so building
-        Python objects for cutouts and unused history fields is wasted work. ``fields``
-        maps record names to the fields to keep (default: the canonical view's).
+        Python objects for unused history fields is wasted work. The default view keeps
+        the stamp fields (:data:`CUTOUT_NAMES`) so that the archive and the distribution
+        need not decode the packet again. ``fields`` maps record names to the fields to
+        keep.
         """
         return self.decode(value)
 

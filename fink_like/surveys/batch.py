@@ -8,12 +8,13 @@ built as Python lists and turned into Arrow arrays once per batch.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pyarrow as pa
 
 from fink_like import __version__
 from fink_like.errors import AlertError
-from fink_like.surveys.base import SurveyAdapter
+from fink_like.surveys.base import CUTOUT_NAMES, SurveyAdapter
 from fink_like.surveys.canonical import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
 from fink_like.surveys.rubin import RubinAdapter
 from fink_like.surveys.ztf import ZtfAdapter
@@ -60,7 +61,7 @@ def decode_packet(value: bytes) -> tuple[SurveyAdapter, dict]:
     return adapter, adapter.decode(value)
 
 
-def _canonical_row(value: bytes) -> dict:
+def _canonical_row(value: bytes) -> tuple[dict, dict]:
     adapter = sniff(value)
     record = adapter.decode_view(value)
     try:
@@ -68,7 +69,7 @@ def _canonical_row(value: bytes) -> dict:
     except (KeyError, TypeError) as exc:
         raise AlertError("missing_field", f"{adapter.name} record lacks a required value: {exc}") from exc
     adapter.validate(row)
-    return row
+    return row, {name: record[name] for name in CUTOUT_NAMES if name in record}
 
 
 def _column(batch, name: str, size: int) -> pa.Array:
@@ -97,6 +98,21 @@ def _transport(batch, indices: list[int], now: dt.datetime) -> dict[str, pa.Arra
     }
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded batch: canonical rows, quarantined rows, and the stamps of each canonical row.
+
+    ``stamps[i]`` holds the packet's stamp fields (``cutoutScience``, ...) exactly as the
+    survey's decoder gives them, for canonical row ``i``: the archive stores them and the
+    thin distribution variant strips them, neither decoding the packet again. They are
+    not a lake column: the packet already holds them.
+    """
+
+    canonical: pa.Table
+    quarantine: pa.Table
+    stamps: list[dict]
+
+
 def decode_batch(batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Table]:
     """Decode a batch of Kafka rows into ``(canonical, quarantine)`` tables.
 
@@ -112,22 +128,31 @@ def decode_batch(batch: pa.RecordBatch | pa.Table) -> tuple[pa.Table, pa.Table]:
         Tables with ``CANONICAL_SCHEMA`` and ``QUARANTINE_SCHEMA``. Every input row is in
         exactly one of them: ``len(canonical) + len(quarantine) == len(batch)``.
     """
+    decoded = decode_messages(batch)
+    return decoded.canonical, decoded.quarantine
+
+
+def decode_messages(batch: pa.RecordBatch | pa.Table) -> Decoded:
+    """Like :func:`decode_batch`, keeping each alert's stamps (see :class:`Decoded`)."""
     if "value" not in batch.schema.names:
         raise AlertError("missing_field", f"batch has no 'value' column (columns: {batch.schema.names})")
     now = dt.datetime.now(dt.timezone.utc)
     values = _column(batch, "value", len(batch)).to_pylist()
-    rows, ok, bad, reasons = [], [], [], []
+    rows, stamps, ok, bad, reasons = [], [], [], [], []
     for i, value in enumerate(values):
         try:
-            rows.append(_canonical_row(value))
-            ok.append(i)
+            row, stamp = _canonical_row(value)
         except AlertError as exc:
             bad.append(i)
             reasons.append((exc.reason, exc.detail))
         except Exception as exc:  # noqa: BLE001 - a message must never crash the stream
             bad.append(i)
             reasons.append(("decode_error", f"{type(exc).__name__}: {exc}"))
-    return _canonical_table(batch, rows, ok, now), _quarantine_table(batch, bad, reasons, now)
+        else:
+            rows.append(row)
+            stamps.append(stamp)
+            ok.append(i)
+    return Decoded(_canonical_table(batch, rows, ok, now), _quarantine_table(batch, bad, reasons, now), stamps)
 
 
 def _canonical_table(batch, rows: list[dict], ok: list[int], now) -> pa.Table:

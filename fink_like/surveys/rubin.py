@@ -15,7 +15,7 @@ from fastavro.schema import load_schema
 
 from fink_like.errors import AlertError, MissingDependencyError, require
 from fink_like.surveys.avro import pack_wire, projection, read_body, unpack_wire
-from fink_like.surveys.base import SurveyAdapter, history_columns as _columns, required
+from fink_like.surveys.base import CUTOUT_NAMES, SurveyAdapter, history_columns as _columns, required
 from fink_like.surveys.photometry import day_obs, magerr_from_flux, njy_to_mag
 
 # Boolean diaSource flags packed into the canonical ``flags`` column, bit 0 first.
@@ -35,7 +35,7 @@ FIVE_SIGMA = 5.0
 CANONICAL_FIELDS = {
     "alert": frozenset({
         "alertId", "diaSourceId", "diaSource", "prvDiaSources", "prvDiaForcedSources",
-        "prvDiaNondetectionLimits", "diaObject",
+        "prvDiaNondetectionLimits", "diaObject", *CUTOUT_NAMES,
     }),
     "diaSource": frozenset({
         "diaSourceId", "diaObjectId", "ssObjectId", "midpointMjdTai", "ra", "dec", "band",

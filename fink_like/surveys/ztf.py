@@ -17,7 +17,7 @@ from fastavro.schema import SchemaParseException, UnknownType
 
 from fink_like.errors import AlertError
 from fink_like.surveys.avro import CONTAINER_MAGIC, projection, read_body, split_container, write_container
-from fink_like.surveys.base import SurveyAdapter, history_columns as _columns, required
+from fink_like.surveys.base import CUTOUT_NAMES, SurveyAdapter, history_columns as _columns, required
 from fink_like.surveys.photometry import (
     JD_MJD_OFFSET, dn_to_njy, fluxerr_from_mag, mag_to_njy, utc_night,
 )
@@ -28,7 +28,8 @@ _MAX_CACHED_HEADERS = 64
 _FP_MISSING = -99999.0
 # What to_canonical reads: the projection used by decode_view.
 CANONICAL_FIELDS = {
-    "alert": frozenset({"schemavsn", "objectId", "candid", "candidate", "prv_candidates", "fp_hists"}),
+    "alert": frozenset({"schemavsn", "objectId", "candid", "candidate", "prv_candidates", "fp_hists",
+                       *CUTOUT_NAMES}),
     "candidate": frozenset({
         "candid", "jd", "fid", "ra", "dec", "magpsf", "sigmapsf", "isdiffpos", "ndethist",
         "jdstarthist", "rb", "drb", "nbad", "ssdistnr", "sgscore1", "distpsnr1",
