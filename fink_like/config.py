@@ -74,6 +74,9 @@ class SparkSettings(Section):
     trigger_seconds: float = Field(default=2.0, ge=0)
     shuffle_partitions: int = Field(default=2, gt=0)
     arrow_batch_size: int = Field(default=2000, gt=0)
+    # Python workers are forked from a daemon that has imported the pipeline's libraries and
+    # science modules already (fink_like.jobs.daemon), so no batch waits for a cold worker.
+    preload_workers: bool = True
     checkpoint_dir: str = "var/checkpoints"
     conf: dict[str, str] = Field(default_factory=dict)
 

@@ -13,7 +13,8 @@ def get_spark(settings: Settings):
 
     Python workers run this interpreter (``PYSPARK_PYTHON``), so they see the same
     virtualenv, pyarrow included. On a cluster, ``spark-submit`` sets the master and
-    the interpreter; ``settings.spark.master`` only applies when none is set.
+    the interpreter; ``settings.spark.master`` only applies when none is set. With
+    ``spark.preload_workers`` the workers are forked from :mod:`fink_like.jobs.daemon`.
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -34,6 +35,8 @@ def get_spark(settings: Settings):
     if not os.environ.get("PYSPARK_GATEWAY_PORT"):
         # Not under spark-submit (which launches us with a gateway and its own master).
         builder = builder.master(s.master)
+    if s.preload_workers:
+        builder = builder.config("spark.python.daemon.module", "fink_like.jobs.daemon")
     for key, value in s.conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -60,6 +60,10 @@ class ScienceModule(abc.ABC):
     outputs : dict of str to pyarrow.DataType
         The columns ``process`` returns and their types. Modules whose columns depend
         on their parameters override :meth:`output_types` instead (see ``xmatch``).
+    preload : tuple of str, optional
+        Python modules that :meth:`load` or :meth:`process` import (``torch``,
+        ``sklearn.ensemble``). Spark's worker daemon imports them once before forking
+        workers (:mod:`fink_like.jobs.daemon`), so no worker pays for them at a batch.
 
     Executors require that an instance be **picklable** before :meth:`load` (Spark ships
     the runner, which loads lazily on each executor) and **stateless between batches**
@@ -71,6 +75,7 @@ class ScienceModule(abc.ABC):
     version: ClassVar[str]
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[dict[str, pa.DataType]] = {}
+    preload: ClassVar[tuple[str, ...]] = ()
 
     #: the parameters given to :meth:`load`; set by the registry before ``load`` runs.
     params: dict[str, Any]
@@ -196,6 +201,9 @@ def _attribute_problems(cls: type):
         yield f"outputs must be a dict of column name to pyarrow type, got {type(outputs).__name__}"
     else:
         yield from output_problems(outputs)
+    preload = getattr(cls, "preload", ())
+    if not isinstance(preload, tuple) or not all(isinstance(m, str) and m for m in preload):
+        yield f"preload must be a tuple of module names, got {preload!r}"
 
 
 def output_problems(outputs: Mapping[str, Any]):

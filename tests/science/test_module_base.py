@@ -31,6 +31,7 @@ def test_a_correct_module_is_accepted():
     ({"inputs": ("not_a_column",)}, "inputs ['not_a_column'] are not canonical columns"),
     ({"outputs": {"x": float}}, "output 'x' must have a pyarrow DataType"),
     ({"outputs": {"Bad Col": pa.int8()}}, "output column name 'Bad Col'"),
+    ({"preload": "torch"}, "preload must be a tuple of module names"),
     ({"load": lambda self: None}, "load(self, params) must take exactly one argument"),
     ({"process": lambda self, a, b: {}}, "process(self, batch) must take exactly one argument"),
 ])

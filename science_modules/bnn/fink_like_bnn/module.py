@@ -70,6 +70,7 @@ class BnnModule(ScienceModule):
     name = "bnn"
     version = __version__
     inputs = INPUTS
+    preload = ("torch",)
     outputs = {"bnn_snia_mean": pa.float64(), "bnn_snia_std": pa.float64()}
 
     def load(self, params: dict) -> None:

@@ -58,6 +58,7 @@ class MicrolensingModule(ScienceModule):
     name = "microlensing"
     version = __version__
     inputs = INPUTS
+    preload = ("sklearn.ensemble",)
     outputs = {"mulens_prob": pa.float64()}
 
     def load(self, params: dict) -> None:

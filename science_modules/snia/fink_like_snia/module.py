@@ -39,6 +39,7 @@ class SniaModule(ScienceModule, ActiveLearner):
     name = "snia"
     version = __version__
     inputs = ("survey", *INPUTS)
+    preload = ("sklearn.ensemble",)
     outputs = {"snia_prob": pa.float64()}
     known_labels = model.KNOWN_LABELS
 
