@@ -52,21 +52,16 @@ class ArchiveWriter(LazyBackend):
         if stamps is not None and len(stamps) != table.num_rows:
             raise ArchiveError(f"{len(stamps)} stamp entries for {table.num_rows} alerts")
         rows = build_rows(table, stamps)
-        name = self.table
-        self._put(name("cutouts"), rows["cutouts"])
-        self._put(name("upperlim"), rows["upperlim"])
-        self._put(name("alerts"), rows["alerts"])
-        for index in ("pixel", "class", "time", "source"):
-            self._put(name(index), rows[index])
+        # Cutouts and upper limits first, the main row next, index rows last: a reader
+        # that finds an index entry finds its row (the embedded store writes it all at once).
+        order = ("cutouts", "upperlim", "alerts", "pixel", "class", "time", "source")
+        size = self.settings.archive.batch_size
+        self.backend.put_tables([(self.table(which), rows[which][start:start + size])
+                                 for which in order for start in range(0, len(rows[which]), size)])
         return table.num_rows
 
     def table(self, which: str) -> str:
         return model.table_name(self.settings.archive.table_prefix, which)
-
-    def _put(self, table: str, rows: list) -> None:
-        size = self.settings.archive.batch_size
-        for start in range(0, len(rows), size):
-            self.backend.put_many(table, rows[start:start + size])
 
 
 def build_rows(table: pa.Table, stamps: list[dict] | None = None) -> dict[str, list]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +24,9 @@ def register(sub) -> None:
                    help="after --rates, multiply the rate by 1.5 until a trial is not sustainable")
     p.add_argument("--max-trials", type=int, default=6)
     p.add_argument("--output", default="var/bench/pipeline.json", help="JSON results file")
+    p.add_argument("--keep-data", action="store_true",
+                   help="keep each trial's lake, archive and checkpoints under var/bench/<time>/ "
+                        "(by default they are removed after the trial: several GB each)")
     p.set_defaults(handler=run)
 
 
@@ -50,8 +54,12 @@ def run(args, settings) -> int:
     alerts = load_alerts_for(settings.simulator.data_dir, min(needed, 200_000))
     ceiling = decode_ceiling([m.value for m in alerts[:400]])
 
-    with embedded_for_run(trial_settings(settings, root, 0)):
-        trials = _trials(args, settings, root, alerts, rates)
+    try:
+        with embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
+            trials = _trials(args, settings, root, alerts, rates, bootstrap)
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(root, ignore_errors=True)
     sustainable = [t.rate for t in trials if t.sustainable]
     result = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
@@ -69,14 +77,17 @@ def run(args, settings) -> int:
     return 0
 
 
-def _trials(args, settings, root, alerts, rates) -> list:
-    from fink_like.jobs.bench import run_trial
+def _trials(args, settings, root, alerts, rates, bootstrap: str) -> list:
+    from fink_like.jobs.bench import drop_trial, run_trial, trial_settings
 
     trials = []
     while rates and len(trials) < args.max_trials:
         rate = rates.pop(0)
-        trial = run_trial(settings, root, len(trials), rate, args.duration, alerts, args.p95_target)
+        index = len(trials)
+        trial = run_trial(settings, root, index, rate, args.duration, alerts, args.p95_target)
         trials.append(trial)
+        if not args.keep_data:
+            drop_trial(trial_settings(settings, root, index), bootstrap, root / f"trial-{index}")
         print(json.dumps(asdict(trial)), flush=True)
         if args.search and not rates and trial.sustainable:
             rates.append(round(rate * 1.5))

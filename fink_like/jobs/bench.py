@@ -11,16 +11,20 @@ measured in the same run.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
-import zlib
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from fink_like.config import Settings
+from fink_like.errors import FinkLikeError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -122,6 +126,21 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
                  latency=latency, cpu_seconds=round(cpu, 1), cpu_percent=round(100 * cpu / wall, 1),
                  peak_rss_mb=round(peak, 1), sustainable=ok,
                  stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()})
+
+
+def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
+    """Free what a finished trial holds: its topics on the embedded broker (memory) and its files."""
+    import shutil
+
+    from fink_like.kafka.admin import delete_topics
+    from fink_like.kafka.conf import client_conf
+
+    topics = [*settings.input.topics, *(f.topic for f in settings.distribution.filters)]
+    try:
+        delete_topics(client_conf(settings.kafka, bootstrap), topics)
+    except FinkLikeError as exc:  # the next trial uses new topics anyway
+        log.warning("could not delete the trial's topics: %s", exc)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def load_alerts_for(data_dir: str, count: int, seed: int = 0) -> list:

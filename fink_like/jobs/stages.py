@@ -45,8 +45,8 @@ class PartitionStats:
     module_errors: dict = field(default_factory=dict)
     module_seconds: dict = field(default_factory=dict)
     stage_seconds: dict = field(default_factory=dict)
-    # Seconds from each alert's Kafka timestamp to the moment its partition finished its
-    # last stage (publication confirmed, when distributing).
+    # Seconds from each alert's Kafka timestamp to the confirmed publication of its
+    # partition's messages (or, without a distribute stage, to the end of its last stage).
     latencies: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)       # column -> list of values (for reports)
 
@@ -84,11 +84,14 @@ class Pipeline:
             table, stamps = self._decode(table, name, stats)
         if "science" in self.stages:
             table = self._timed(stats, "science", self._science, table, name, stats)
-        if "archive" in self.stages and table.num_rows:
-            stats.archived = self._timed(stats, "archive", self._archive, table, stamps)
+        # Publication before archiving: subscribers get the alerts as early as possible, and
+        # the end-to-end latency stops there (the Kafka timestamp to the confirmed delivery).
         if "distribute" in self.stages and table.num_rows:
             stats.published = self._timed(stats, "distribute", self._distribute, table, stamps)
-        if table.num_rows and "kafka_timestamp" in table.column_names:
+            stats.latencies = end_to_end_latencies(table)
+        if "archive" in self.stages and table.num_rows:
+            stats.archived = self._timed(stats, "archive", self._archive, table, stamps)
+        if "distribute" not in self.stages and table.num_rows:
             stats.latencies = end_to_end_latencies(table)
         for column in self.score_columns:
             if column in table.column_names:
@@ -233,7 +236,9 @@ def quality_mask(table: pa.Table, compiled: dict) -> pa.BooleanArray | None:
 
 
 def end_to_end_latencies(table: pa.Table) -> list[float]:
-    """Seconds from each row's Kafka timestamp until now."""
+    """Seconds from each row's Kafka timestamp until now (none without that column)."""
+    if "kafka_timestamp" not in table.column_names:
+        return []
     now_ms = time.time() * 1000.0
     sent = table["kafka_timestamp"].cast(pa.int64()).to_numpy(zero_copy_only=False).astype(float)
     seconds = (now_ms - sent) / 1000.0

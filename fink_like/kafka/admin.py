@@ -23,6 +23,9 @@ _PROBE_CONF = {
     "enable.auto.commit": False,
     "enable.partition.eof": True,
     "fetch.wait.max.ms": 10,
+    # Probes read a few messages at the end of a partition: no deep prefetch of 100 KB alerts.
+    "queued.max.messages.kbytes": 4096,
+    "max.partition.fetch.bytes": 1 << 20,
 }
 
 
@@ -61,6 +64,32 @@ def ensure_topics(conf: dict, topics: list[str], partitions: int = 1, timeout: f
     return created
 
 
+def delete_topics(conf: dict, topics: list[str], timeout: float = 10.0) -> list[str]:
+    """Delete the topics that exist among ``topics``; return the names deleted.
+
+    Raises
+    ------
+    fink_like.errors.KafkaError
+        The cluster is unreachable or refuses to delete a topic (the message names it).
+    """
+    from confluent_kafka.admin import AdminClient
+
+    existing = set(check_connection(conf, timeout).topics)
+    present = [t for t in dict.fromkeys(topics) if t in existing]
+    if not present:
+        return []
+    admin = AdminClient(quiet({k: v for k, v in conf.items() if not k.startswith(("group.", "enable.auto"))}))
+    deleted = []
+    for topic, future in admin.delete_topics(present, request_timeout=timeout).items():
+        try:
+            future.result(timeout)
+            deleted.append(topic)
+        except KafkaException as exc:
+            if exc.args[0].code() != RdError.UNKNOWN_TOPIC_OR_PART:  # a concurrent deleter won
+                raise translate(exc, topic=topic, conf=conf) from exc
+    return deleted
+
+
 def watermarks(conf: dict, topic: str, timeout: float = 5.0) -> dict[int, tuple[int, int]]:
     """``{partition: (low, high)}`` of one topic; ``high`` is the offset after the last message.
 
@@ -97,22 +126,29 @@ def partition_watermarks(consumer: Consumer, topic: str, partition: int, timeout
 
 PROBE_LIMIT = 2000
 """At most this many messages are read past the reported high watermark by one probe."""
+PROBE_BYTES = 8 << 20
+"""... and at most about this many bytes (a few dozen alerts of 100 KB)."""
 
 
 def true_high(consumer: Consumer, topic: str, partition: int, low: int, reported: int,
-              timeout: float = 5.0, limit: int = PROBE_LIMIT) -> int:
+              timeout: float = 5.0, limit: int = PROBE_LIMIT, max_bytes: int = PROBE_BYTES) -> int:
     """The offset after the last message, reading from ``reported - 1`` to end-of-partition.
 
-    While a producer keeps appending, the end moves away as fast as it is read, so the
-    probe stops after ``limit`` messages: every offset below the one it returns exists,
-    which is all a reader needs (the rest is found by the next probe).
+    Some brokers (the embedded one) report a high watermark that lags the last produced
+    batch, and would leave a finished stream's last messages unread: the probe finds
+    them. While a producer keeps appending, the end moves away as fast as it is read, so
+    the probe stops after ``limit`` messages or ``max_bytes``: every offset below the one
+    it returns exists, which is all a reader needs (the rest is found by the next probe).
     """
     if reported <= low:
         return reported
     consumer.assign([TopicPartition(topic, partition, reported - 1)])
     last = reported - 1
+    read = 0
     try:
         for _ in range(limit):
+            if read >= max_bytes:
+                break
             msg = consumer.poll(timeout)
             if msg is None:
                 raise KafkaError(f"no answer from Kafka within {timeout} s while reading the end "
@@ -120,6 +156,7 @@ def true_high(consumer: Consumer, topic: str, partition: int, low: int, reported
             err = msg.error()
             if err is None:
                 last = max(last, msg.offset())
+                read += len(msg.value() or b"")
             elif err.code() == RdError._PARTITION_EOF:
                 return max(last + 1, reported)
             elif not err.retriable():

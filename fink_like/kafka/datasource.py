@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-
+from confluent_kafka import KafkaException, TopicPartition
 from pyspark.sql.datasource import (
     DataSource, DataSourceArrowWriter, DataSourceReader, DataSourceStreamArrowWriter,
     DataSourceStreamReader, InputPartition, WriterCommitMessage,
@@ -26,7 +26,7 @@ from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows, Supp
 
 from fink_like.errors import ConfigError, KafkaError
 from fink_like.kafka import offsets as off
-from fink_like.kafka.admin import offsets_consumer, partition_watermarks
+from fink_like.kafka.admin import offsets_consumer, true_high
 from fink_like.kafka.consume import SPARK_SCHEMA, read_range
 from fink_like.kafka.errors import translate
 from fink_like.kafka.options import ReadOptions, WriteOptions, parse_read_options, parse_write_options
@@ -100,6 +100,7 @@ class _Cluster:
     def __init__(self, opts: ReadOptions, timeout: float = 10.0):
         self.opts, self.timeout = opts, timeout
         self.consumer = offsets_consumer(opts.conf)
+        self._seen: dict[off.TopicPartition, tuple[int, int]] = {}  # (reported, bound) last time
 
     def partitions(self) -> list[off.TopicPartition]:
         try:
@@ -115,7 +116,33 @@ class _Cluster:
         return sorted(out)
 
     def bounds(self, tps) -> dict[off.TopicPartition, tuple[int, int]]:
-        return {tp: partition_watermarks(self.consumer, tp[0], tp[1], self.timeout) for tp in tps}
+        """``(low, high)`` per partition; ``high`` probed only when the reported one stood still.
+
+        A broker that reports a lagging high watermark (see ``admin.true_high``) hides at
+        most the last batch produced. While producers append, the reported value moves
+        at every trigger and that batch is read at the next one, so probing (reading
+        messages at the end of the partition) would only compete with the executors for
+        the broker; when the reported value stops moving, the stream has paused or ended
+        and the probe finds the tail. Bounds never go backwards.
+        """
+        out = {}
+        for tp in tps:
+            low, reported = self._reported(tp)
+            previous = self._seen.get(tp)
+            if previous is not None and reported > previous[0]:
+                high = max(reported, previous[1])
+            else:
+                high = max(true_high(self.consumer, tp[0], tp[1], low, reported, self.timeout),
+                           previous[1] if previous else 0)
+            self._seen[tp] = (reported, high)
+            out[tp] = (low, high)
+        return out
+
+    def _reported(self, tp) -> tuple[int, int]:
+        try:
+            return self.consumer.get_watermark_offsets(TopicPartition(*tp), timeout=self.timeout, cached=False)
+        except KafkaException as exc:
+            raise translate(exc, topic=tp[0], conf=self.opts.conf) from exc
 
     def close(self) -> None:
         self.consumer.close()

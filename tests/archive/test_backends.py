@@ -56,6 +56,24 @@ def test_unknown_family_and_table_are_clear_errors(backend):
         backend.get("no_such_table", b"x")
 
 
+def test_put_tables_writes_every_batch(backend):
+    backend, kv = backend
+    sent = backend.put_tables([(kv, [(b"t_1", {b"s:x": b"1"})]), (kv, [(b"t_2", {b"b:y": b"2"})]), (kv, [])])
+    assert sent == 2
+    assert backend.get_many(kv, [b"t_1", b"t_2"]) == [(b"t_1", {b"s:x": b"1"}), (b"t_2", {b"b:y": b"2"})]
+
+
+def test_embedded_put_tables_is_all_or_nothing(tmp_path):
+    from fink_like.archive.backends.embedded import EmbeddedBackend
+
+    store = EmbeddedBackend(tmp_path / "a.sqlite")
+    store.create_tables({"one": ["s"], "two": ["s"]})
+    with pytest.raises(ArchiveError, match="column family"):
+        store.put_tables([("one", [(b"k", {b"s:x": b"1"})]), ("two", [(b"k", {b"zz:x": b"1"})])])
+    assert store.get("one", b"k") is None   # the first batch was not written either
+    store.close()
+
+
 def test_prefix_stop():
     assert prefix_stop(b"ab_") == b"ab`"
     assert prefix_stop(b"a\xff") == b"b"

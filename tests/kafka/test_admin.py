@@ -18,7 +18,8 @@ def test_probe_stops_after_its_limit_with_a_valid_bound(kafka_bootstrap):
     consumer = offsets_consumer(conf)
     try:
         bounded = true_high(consumer, topic, 0, 0, 1, limit=10)
+        by_bytes = true_high(consumer, topic, 0, 0, 1, max_bytes=1000)   # 10 messages of 100 bytes
         full = true_high(consumer, topic, 0, 0, 1)
     finally:
         consumer.close()
-    assert 1 < bounded <= 11 and full == 50
+    assert 1 < bounded <= 11 and 1 < by_bytes <= 11 and full == 50

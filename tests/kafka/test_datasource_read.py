@@ -100,3 +100,22 @@ def test_batch_read_rejects_latest_start(spark, kafka_bootstrap, new_topic):
           .option("subscribe", topic).option("startingOffsets", "latest").load())
     with pytest.raises(Exception, match="startingOffsets=latest"):
         df.collect()
+
+
+def test_planning_probes_the_end_only_when_the_reported_high_stands_still(kafka_bootstrap, new_topic, produce):
+    """The embedded broker hides a producer's last batch: planning finds it once the stream pauses."""
+    from fink_like.kafka.datasource import _Cluster
+    from fink_like.kafka.options import parse_read_options
+
+    topic = new_topic(1)
+    cluster = _Cluster(parse_read_options({"subscribe": topic, "kafka.bootstrap.servers": kafka_bootstrap}))
+    try:
+        produce(topic, {0: 40})
+        assert cluster.bounds([(topic, 0)]) == {(topic, 0): (0, 40)}   # first look: probed
+        produce(topic, {0: 40})
+        moving = cluster.bounds([(topic, 0)])[(topic, 0)][1]
+        assert 40 <= moving <= 80                                       # every offset below exists
+        assert cluster.bounds([(topic, 0)]) == {(topic, 0): (0, 80)}   # stood still: probed, exact
+        assert cluster.bounds([(topic, 0)]) == {(topic, 0): (0, 80)}   # never backwards
+    finally:
+        cluster.close()

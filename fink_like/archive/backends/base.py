@@ -51,6 +51,15 @@ class ArchiveBackend(ABC):
     def put_many(self, table: str, rows: Iterable[Row]) -> int:
         """Upsert ``(key, cells)`` rows in one batch; return how many rows were sent."""
 
+    def put_tables(self, batches: Sequence[tuple[str, Sequence[Row]]]) -> int:
+        """Upsert several ``(table, rows)`` batches; return how many rows were sent.
+
+        One call per micro-batch partition: a backend that can (the embedded one) writes
+        them all in one transaction, so concurrent writers hand the lock over once per
+        call, not once per table. Others send the batches one after the other.
+        """
+        return sum(self.put_many(table, rows) for table, rows in batches)
+
     def put(self, table: str, key: bytes, cells: Cells) -> None:
         """Upsert one row."""
         self.put_many(table, [(key, cells)])

@@ -124,6 +124,27 @@ class EmbeddedBackend(ArchiveBackend):
             raise ArchiveError(f"archive table {table!r} does not exist in {self.path}") from None
 
     def put_many(self, table: str, rows: Iterable[Row]) -> int:
+        return self.put_tables([(table, rows)])
+
+    def put_tables(self, batches: Sequence[tuple[str, Iterable[Row]]]) -> int:
+        # Cells are packed before the write lock is taken: other writers wait only for SQL.
+        packed = [(table, self._packed(table, rows)) for table, rows in batches]
+        with self._lock:
+            table = None
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for table, params in packed:
+                    self._db.executemany(
+                        f'INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
+                        "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells)", params)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise ArchiveError(f"archive table {table!r}: write failed: {exc}") from exc
+        return sum(len(params) for _table, params in packed)
+
+    def _packed(self, table: str, rows: Iterable[Row]) -> list[tuple[bytes, bytes]]:
         fams = self._families_of(table)
         params = []
         for key, cells in rows:
@@ -134,18 +155,7 @@ class EmbeddedBackend(ArchiveBackend):
                         f"(families: {sorted(f.decode() for f in fams)})"
                     )
             params.append((bytes(key), pack_cells(cells)))
-        sql = (f'INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
-               "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells)")
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(sql, params)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise ArchiveError(f"archive table {table!r}: write failed: {exc}") from exc
-        return len(params)
+        return params
 
     def get_many(self, table: str, keys: Sequence[bytes]) -> list[Row]:
         self._families_of(table)
