@@ -26,6 +26,8 @@ from fink_like.distribution.packet import PacketReader
 from fink_like.distribution.schema import (HEADER_NAMES, NAMESPACE, build_schema, module_fields, schema_id,
                                            thin_packet)
 from fink_like.errors import AlertError
+from fink_like.surveys.base import CUTOUT_FIELDS
+from fink_like.surveys.batch import sniff
 
 WIRE = struct.Struct(">bI")
 MAGIC = 0
@@ -142,7 +144,7 @@ class Encoder:
             if not cutouts:
                 fields = stamps[row] if stamps is not None else None
                 if fields is None or not layout.stamp_names <= fields.keys():
-                    fields = self.reader.stamps(packet_schema, body)
+                    fields = sniff(packet).decode_view(packet, CUTOUT_FIELDS)
                 body = _strip_stamps(layout, body, fields)
             try:
                 value = (_avro(layout.head, header) + body + _avro(layout.rest, tail) if body is not None

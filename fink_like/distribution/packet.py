@@ -18,8 +18,7 @@ import fastavro
 from fastavro.repository.base import SchemaRepositoryError
 
 from fink_like.errors import AlertError, require
-from fink_like.surveys.avro import CONTAINER_MAGIC, projection, read_body, split_container, unpack_wire
-from fink_like.surveys.base import CUTOUT_FIELDS
+from fink_like.surveys.avro import CONTAINER_MAGIC, read_body, split_container, unpack_wire
 
 ZTF_DEFINITIONS = ("ztf-4.02.avsc", "ztf-3.3.avsc")
 PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
@@ -41,7 +40,6 @@ class PacketReader:
         self._by_header: dict[str, PacketSchema] = {}
         self._by_wire_id: dict[int, PacketSchema] = {}
         self._definitions: dict[str, dict] | None = None
-        self._stamp_views: dict[str, tuple] = {}
 
     def __getstate__(self):
         return {}
@@ -65,13 +63,6 @@ class PacketReader:
             return schema, body
         wire_id, body = unpack_wire(packet)
         return self._rubin_schema(wire_id), body
-
-    def stamps(self, schema: PacketSchema, body: bytes) -> dict:
-        """The stamp fields (``cutout*``) of one body, decoded through a projection."""
-        view = self._stamp_views.get(schema.key, (None, None))
-        if view[0] is not schema:
-            view = self._stamp_views[schema.key] = (schema, projection(schema.parsed, CUTOUT_FIELDS))
-        return read_body(body, schema.parsed, view[1])
 
     def _ztf_schema(self, header: str) -> PacketSchema:
         found = self._by_header.get(header)

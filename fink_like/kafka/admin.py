@@ -43,7 +43,7 @@ def ensure_topics(conf: dict, topics: list[str], partitions: int = 1, timeout: f
     fink_like.errors.KafkaError
         The cluster is unreachable or refuses to create a topic (the message names it).
     """
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import NewTopic
 
     if partitions < 1:
         raise KafkaError(f"partitions must be at least 1, got {partitions}")
@@ -51,17 +51,9 @@ def ensure_topics(conf: dict, topics: list[str], partitions: int = 1, timeout: f
     missing = [t for t in dict.fromkeys(topics) if t not in existing]
     if not missing:
         return []
-    admin = AdminClient(quiet({k: v for k, v in conf.items() if not k.startswith(("group.", "enable.auto"))}))
+    admin = _admin(conf)  # held until the futures settle: a collected client cancels them
     futures = admin.create_topics([NewTopic(t, partitions, 1) for t in missing], request_timeout=timeout)
-    created = []
-    for topic, future in futures.items():
-        try:
-            future.result(timeout)
-            created.append(topic)
-        except KafkaException as exc:
-            if exc.args[0].code() != RdError.TOPIC_ALREADY_EXISTS:  # a concurrent creator won
-                raise translate(exc, topic=topic, conf=conf) from exc
-    return created
+    return _settle(futures, RdError.TOPIC_ALREADY_EXISTS, conf, timeout)  # a concurrent creator won
 
 
 def delete_topics(conf: dict, topics: list[str], timeout: float = 10.0) -> list[str]:
@@ -72,22 +64,32 @@ def delete_topics(conf: dict, topics: list[str], timeout: float = 10.0) -> list[
     fink_like.errors.KafkaError
         The cluster is unreachable or refuses to delete a topic (the message names it).
     """
-    from confluent_kafka.admin import AdminClient
-
     existing = set(check_connection(conf, timeout).topics)
     present = [t for t in dict.fromkeys(topics) if t in existing]
     if not present:
         return []
-    admin = AdminClient(quiet({k: v for k, v in conf.items() if not k.startswith(("group.", "enable.auto"))}))
-    deleted = []
-    for topic, future in admin.delete_topics(present, request_timeout=timeout).items():
+    admin = _admin(conf)  # held until the futures settle
+    futures = admin.delete_topics(present, request_timeout=timeout)
+    return _settle(futures, RdError.UNKNOWN_TOPIC_OR_PART, conf, timeout)  # a concurrent deleter won
+
+
+def _admin(conf: dict):
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient(quiet({k: v for k, v in conf.items() if not k.startswith(("group.", "enable.auto"))}))
+
+
+def _settle(futures: dict, benign: int, conf: dict, timeout: float) -> list[str]:
+    """The topics whose admin request succeeded; ``benign`` errors are skipped, others raised."""
+    done = []
+    for topic, future in futures.items():
         try:
             future.result(timeout)
-            deleted.append(topic)
+            done.append(topic)
         except KafkaException as exc:
-            if exc.args[0].code() != RdError.UNKNOWN_TOPIC_OR_PART:  # a concurrent deleter won
+            if exc.args[0].code() != benign:
                 raise translate(exc, topic=topic, conf=conf) from exc
-    return deleted
+    return done
 
 
 def watermarks(conf: dict, topic: str, timeout: float = 5.0) -> dict[int, tuple[int, int]]:
@@ -116,12 +118,16 @@ def offsets_consumer(conf: dict) -> Consumer:
 
 def partition_watermarks(consumer: Consumer, topic: str, partition: int, timeout: float = 5.0) -> tuple[int, int]:
     """``(low, high)`` of one partition, with ``high`` probed by :func:`true_high`."""
-    tp = TopicPartition(topic, partition)
+    low, reported = reported_watermarks(consumer, topic, partition, timeout)
+    return low, true_high(consumer, topic, partition, low, reported, timeout)
+
+
+def reported_watermarks(consumer: Consumer, topic: str, partition: int, timeout: float = 5.0) -> tuple[int, int]:
+    """``(low, high)`` of one partition as the broker reports them (``high`` not probed)."""
     try:
-        low, reported = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+        return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout, cached=False)
     except KafkaException as exc:
         raise translate(exc, topic=topic, conf=getattr(consumer, "_conf", None)) from exc
-    return low, true_high(consumer, topic, partition, low, reported, timeout)
 
 
 PROBE_LIMIT = 2000

@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from confluent_kafka import KafkaException, TopicPartition
 from pyspark.sql.datasource import (
     DataSource, DataSourceArrowWriter, DataSourceReader, DataSourceStreamArrowWriter,
     DataSourceStreamReader, InputPartition, WriterCommitMessage,
@@ -26,7 +25,7 @@ from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows, Supp
 
 from fink_like.errors import ConfigError, KafkaError
 from fink_like.kafka import offsets as off
-from fink_like.kafka.admin import offsets_consumer, true_high
+from fink_like.kafka.admin import offsets_consumer, reported_watermarks, true_high
 from fink_like.kafka.consume import SPARK_SCHEMA, read_range
 from fink_like.kafka.errors import translate
 from fink_like.kafka.options import ReadOptions, WriteOptions, parse_read_options, parse_write_options
@@ -127,7 +126,7 @@ class _Cluster:
         """
         out = {}
         for tp in tps:
-            low, reported = self._reported(tp)
+            low, reported = reported_watermarks(self.consumer, tp[0], tp[1], self.timeout)
             previous = self._seen.get(tp)
             if previous is not None and reported > previous[0]:
                 high = max(reported, previous[1])
@@ -137,12 +136,6 @@ class _Cluster:
             self._seen[tp] = (reported, high)
             out[tp] = (low, high)
         return out
-
-    def _reported(self, tp) -> tuple[int, int]:
-        try:
-            return self.consumer.get_watermark_offsets(TopicPartition(*tp), timeout=self.timeout, cached=False)
-        except KafkaException as exc:
-            raise translate(exc, topic=tp[0], conf=self.opts.conf) from exc
 
     def close(self) -> None:
         self.consumer.close()

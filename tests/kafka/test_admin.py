@@ -23,3 +23,16 @@ def test_probe_stops_after_its_limit_with_a_valid_bound(kafka_bootstrap):
     finally:
         consumer.close()
     assert 1 < bounded <= 11 and 1 < by_bytes <= 11 and full == 50
+
+
+def test_delete_topics_removes_what_exists_and_skips_the_rest(kafka_bootstrap):
+    import uuid
+
+    from fink_like.kafka.admin import delete_topics, ensure_topics, list_topics
+
+    conf = {"bootstrap.servers": kafka_bootstrap}
+    topic = f"gone-{uuid.uuid4().hex[:8]}"
+    ensure_topics(conf, [topic])
+    assert delete_topics(conf, [topic, f"{topic}-never-made"]) == [topic]
+    assert topic not in list_topics(conf)
+    assert delete_topics(conf, [topic]) == []
