@@ -35,6 +35,9 @@ def register(sub) -> None:
     _common(run, input_required=True)
     run.add_argument("--output", metavar="FILE", help="write the enriched alerts to this Parquet file")
     run.set_defaults(handler=run_modules)
+    from fink_like.cli import evaluate_cmd
+
+    evaluate_cmd.register(actions)
     p.set_defaults(handler=_usage(p))
 
 

@@ -72,6 +72,9 @@ class BnnModule(ScienceModule):
     inputs = INPUTS
     preload = ("torch",)
     outputs = {"bnn_snia_mean": pa.float64(), "bnn_snia_std": pa.float64()}
+    probability = "bnn_snia_mean"
+    thresholds = (0.5,)
+    positive = ("SN Ia",)
 
     def load(self, params: dict) -> None:
         import torch

@@ -60,6 +60,9 @@ class MicrolensingModule(ScienceModule):
     inputs = INPUTS
     preload = ("sklearn.ensemble",)
     outputs = {"mulens_prob": pa.float64()}
+    probability = "mulens_prob"
+    thresholds = (0.5,)
+    positive = ("microlensing",)
 
     def load(self, params: dict) -> None:
         self.params = dict(params)

@@ -41,6 +41,9 @@ class SniaModule(ScienceModule, ActiveLearner):
     inputs = ("survey", *INPUTS)
     preload = ("sklearn.ensemble",)
     outputs = {"snia_prob": pa.float64()}
+    probability = "snia_prob"
+    thresholds = (0.5,)
+    positive = ("SN Ia",)
     known_labels = model.KNOWN_LABELS
 
     def load(self, params: dict) -> None:
