@@ -25,8 +25,9 @@ def register(actions) -> None:
                     help="days after the first detection, or all (default 10,20,40,all)")
     ev.add_argument("--history-days", type=float, metavar="DAYS",
                     help="keep only this many days of history per alert (ZTF packets: 30); default all")
-    ev.add_argument("--only", metavar="OBJECTS_CSV",
-                    help="evaluate only the object_ids listed in this CSV (column object_id), e.g. a test split")
+    ev.add_argument("--split", choices=("train", "val", "test"),
+                    help="evaluate only this part of the standard split by object (fink_like.science.training); "
+                         "test = the held-out objects the shipped models never saw")
     ev.add_argument("--json", metavar="OUT", help="write the metrics as JSON")
     ev.add_argument("--plots", metavar="DIR", help="write <name>-reliability.png and <name>-roc.png here")
     ev.add_argument("--params", metavar="JSON", help="module parameters as JSON, or @FILE")
@@ -34,11 +35,9 @@ def register(actions) -> None:
 
 
 def run_evaluate(args, settings) -> int:
-    import pandas as pd
-
     from fink_like.cli.modules_cmd import params_for
     from fink_like.science import evaluate as ev
-    from fink_like.science.labelled import LabelledDataError, LabelledSet, build_alerts, parse_ages, read_labelled
+    from fink_like.science.labelled import LabelledDataError, build_alerts, parse_ages, read_labelled
     from fink_like.science.registry import load_module
 
     try:
@@ -51,9 +50,11 @@ def run_evaluate(args, settings) -> int:
     if not positive:
         raise UsageError(f"module {module.name!r} declares no positive class: pass --positive CLASS")
     lset = read_labelled(args.labels)
-    if args.only:
-        keep = set(pd.read_csv(args.only, dtype=str)["object_id"])
-        lset = LabelledSet(lset.objects[lset.objects["object_id"].isin(keep)], lset.points)
+    if args.split:
+        from fink_like.science.training import split_objects, subset
+
+        split = split_objects(lset.objects)
+        lset = subset(lset, split.index[split == args.split])
     alerts = build_alerts(lset, ages, args.history_days)
     result = ev.evaluate(scorer, alerts, positive, type(module).thresholds or (0.5,))
     print(f"{module.name} {module.version} on {args.labels}: positive {positive}, "
