@@ -133,3 +133,30 @@ def confound_weights(y: np.ndarray, objects: np.ndarray, sources: np.ndarray,
         w[pos & here] *= 0.5 * total / w[pos & here].sum()
         w[pos & ~here] *= 0.5 * total / w[pos & ~here].sum()
     return w
+
+
+class Calibrated:
+    """A fitted binary classifier whose ``predict_proba`` goes through an :class:`Isotonic` map.
+
+    Picklable and a drop-in for the forest (``classes_``, ``predict_proba``,
+    ``set_params``), so a module loads it like the bare model.
+    """
+
+    def __init__(self, model, calibration: Isotonic):
+        self.model, self.calibration = model, calibration
+        self.classes_ = np.array([0, 1])
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(X)[:, list(self.model.classes_).index(1)]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = self.calibration(self.raw(X))
+        return np.column_stack([1.0 - p, p])
+
+    def set_params(self, **params):
+        self.model.set_params(**params)
+        return self
+
+    @property
+    def feature_importances_(self):
+        return self.model.feature_importances_
