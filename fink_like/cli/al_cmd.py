@@ -29,8 +29,12 @@ def register(sub) -> None:
     cand.add_argument("--n", type=int, default=20, metavar="N", help="how many candidates (default 20)")
     cand.add_argument("--output", metavar="CSV", help="write the candidates to this CSV file")
     cand.set_defaults(handler=run_candidates)
-    lab = actions.add_parser("label", help="ingest spectroscopic/TNS labels (CSV object_id,label)")
-    lab.add_argument("file", metavar="FILE")
+    lab = actions.add_parser("label", help="ingest spectroscopic/TNS labels (CSV object_id,label, "
+                                           "or label tables as the oracle)")
+    lab.add_argument("file", metavar="FILE", nargs="?", help="CSV object_id,label")
+    lab.add_argument("--oracle", action="append", metavar="TABLE",
+                     help="label the stored candidates from this label table (ZTF object id or TNS name; "
+                          "repeatable, the first wins; formats in fink_like.science.label_tables)")
     _module_flag(lab)
     lab.add_argument("--skip-invalid", action="store_true",
                      help="store the valid labels even if some are rejected (exit status stays 1)")
@@ -114,11 +118,35 @@ def run_candidates(args, settings) -> int:
 def run_label(args, settings) -> int:
     from fink_like.science.active_learning import read_label_file
 
+    if (args.file is None) == (args.oracle is None):
+        raise UsageError("give either a label FILE or --oracle TABLE")
     learner = learner_for(args.module, settings)
+    if args.oracle:
+        pairs = oracle_labels(learner, args.oracle)
+        print(f"the oracle knows {len(pairs)} of the stored candidates")
+        report = learner.add_labels(pairs, strict=False)
+        print(report.describe(learner.known_labels))
+        print(f"labels stored in {learner.workspace.labels_path}")
+        return 0
     report = learner.add_labels(read_label_file(args.file), strict=not args.skip_invalid)
     print(report.describe(learner.known_labels))
     print(f"labels stored in {learner.workspace.labels_path}")
     return 0 if report.ok else 1
+
+
+def oracle_labels(learner, tables) -> list[tuple[str, str]]:
+    """Labels of the stored, not yet labelled candidates, from label tables, in the learner's vocabulary."""
+    from fink_like.science.label_tables import LabelOracle
+
+    oracle = LabelOracle.from_paths(tables)
+    done = learner.workspace.labels()
+    ids = [o for o in dict.fromkeys(learner.workspace.candidates()["object_id"].to_pylist()) if o not in done]
+    pairs = []
+    for obj, label in oracle.lookup(ids).items():
+        label = learner.canonical_label(label)
+        if label is not None:
+            pairs.append((obj, label))
+    return pairs
 
 
 def _metric_lines(before: dict, after: dict) -> list[str]:

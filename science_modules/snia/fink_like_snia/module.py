@@ -7,9 +7,11 @@ Parameters (``science.modules[snia].params``):
 ``model_dir``
     Registry of retrained versions and the active-learning workspace
     (default ``var/models/snia``).
+``labels_dir``
+    Labelled real objects (``shared/data/labelled`` format) that retraining starts from;
+    its test split gives the before/after figures (default ``../shared/data/labelled``).
 ``n_train``, ``n_test``
-    Simulated alerts per survey for retraining and its held-out metrics
-    (defaults: those of ``train.py``).
+    Simulated Rubin alerts for retraining (``n_test`` is unused, kept for old configurations).
 ``label_weight``
     Sample weight of a labelled real alert relative to a simulated one (default 5).
 """
@@ -30,7 +32,7 @@ from fink_like_snia.features import INPUTS
 SHIPPED = Path(__file__).resolve().parent / "models" / "snia-v1.joblib"
 SHIPPED_METRICS = SHIPPED.with_name("metrics-v1.json")
 DEFAULTS = {"model_version": "v1", "model_dir": "var/models/snia", "n_train": train.N_TRAIN,
-            "n_test": train.N_TEST, "label_weight": 5.0}
+            "n_test": 3000, "label_weight": 5.0, "labels_dir": "../shared/data/labelled"}
 
 
 class SniaModule(ScienceModule, ActiveLearner):
@@ -69,11 +71,17 @@ class SniaModule(ScienceModule, ActiveLearner):
     def score(self, table: pa.Table) -> np.ndarray:
         return model.predict(self.artifact, table)
 
-    def retrain(self) -> RetrainResult:
-        """Simulated training set + every stored label -> the next version.
+    def canonical_label(self, label: str) -> str | None:
+        """Label-table classes: known ones as they are, other SN Ia subtypes as "SN Ia", the rest "Other"."""
+        if label in self.known_labels:
+            return label
+        return "SN Ia" if model.is_snia(label) else "Other"
 
-        Metrics before (the registry's latest version) and after are computed on the
-        same held-out simulated set, and on the labelled real alerts.
+    def retrain(self) -> RetrainResult:
+        """The real labelled training set + every stored label (ZTF) -> the next version.
+
+        Metrics before (the registry's latest version) and after: on the test objects of
+        ``labels_dir`` (never trained on) and on the labelled alerts themselves.
         """
         rows, labels = self.workspace.labelled()
         if not labels:
@@ -82,23 +90,16 @@ class SniaModule(ScienceModule, ActiveLearner):
         previous = self.registry.versions()[-1]
         before = model.load_artifact(self.registry.artifact(previous))
         y_real = np.array([model.is_snia(label) for label in labels], dtype=int)
-        surveys = np.asarray(rows.column("survey").to_pylist(), dtype=object)
-        features = model.extract(rows)
-        weight = float(self.settings["label_weight"])
-        extra = {s: (features[surveys == s], y_real[surveys == s], np.full((surveys == s).sum(), weight))
-                 for s in model.SURVEYS if (surveys == s).any()}
-        after = train.train(int(self.settings["n_train"]), extra=extra)
-        n_test = int(self.settings["n_test"])
-        metrics = {
-            "previous": previous,
-            "held_out_before": train.held_out_metrics(before, n_test),
-            "held_out_after": train.held_out_metrics(after, n_test),
-            "labelled_before": model.metrics(y_real, model.predict(before, rows)),
-            "labelled_after": model.metrics(y_real, model.predict(after, rows)),
-            "trained_on": after["trained_on"],
-        }
+        ztf = np.asarray(rows.column("survey").to_pylist(), dtype=object) == "ztf"
+        extra = (model.features_of(rows)[ztf], y_real[ztf], np.full(int(ztf.sum()), float(self.settings["label_weight"])))
+        labels_dir = self.settings["labels_dir"]
+        after = train.train(labels_dir, int(self.settings["n_train"]), extra=extra)
+        held = {"before": train.test_metrics(before, labels_dir), "after": train.test_metrics(after, labels_dir)}
+        metrics = {"previous": previous, "held_out_before": held["before"], "held_out_after": held["after"],
+                   "labelled_before": model.metrics(y_real, model.predict(before, rows)),
+                   "labelled_after": model.metrics(y_real, model.predict(after, rows)),
+                   "trained_on": after["trained_on"]}
         version = self.registry.publish(lambda path: model.save_artifact(after, path), metrics)
-        return RetrainResult(version, previous, {"held_out": metrics["held_out_before"],
-                                                 "labelled": metrics["labelled_before"]},
-                             {"held_out": metrics["held_out_after"], "labelled": metrics["labelled_after"]},
+        return RetrainResult(version, previous, {"held_out": held["before"], "labelled": metrics["labelled_before"]},
+                             {"held_out": held["after"], "labelled": metrics["labelled_after"]},
                              len(labels), self.registry.artifact(version))

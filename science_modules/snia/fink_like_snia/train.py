@@ -91,6 +91,16 @@ def held_out_metrics(artifact: dict, labels: str | Path = LABELS, ages=TEST_AGES
     return out
 
 
+def test_metrics(artifact: dict, labels: str | Path = LABELS, ages=(20.0, "all")) -> dict:
+    """Accuracy and AUC on the test objects per age (``{"ztf 20 d": {...}, "ztf all": {...}}``)."""
+    lset, split = real_parts(labels)
+    alerts = build_alerts(subset(lset, split.index[split == "test"]), ages)
+    p, y = model.predict(artifact, alerts.table), is_positive(alerts.meta["class"], POSITIVE)
+    age = alerts.meta["age"].astype(str).to_numpy()
+    return {f"ztf {a}" + (" d" if a != "all" else ""): model.metrics(y[age == str(a)], p[age == str(a)])
+            for a in ages}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=LABELS, help="labelled folder (objects.csv + lightcurves.parquet)")
