@@ -146,7 +146,7 @@ def alert_like(points: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
     ztf["fluxerr"] = np.maximum(ztf["fluxerr"], ERROR_FLOOR * ztf["flux"].abs())
     ztf = ztf[np.isfinite(ztf["flux"]) & (ztf["fluxerr"] > 0) & (ztf["flux"] / ztf["fluxerr"] >= MIN_SNR)]
     ogle = ogle_to_ztf(points[points["kind"] == "ogle"], seed)
-    out = pd.concat([ztf, ogle], ignore_index=True)
+    out = pd.concat([p for p in (ztf, ogle) if len(p)], ignore_index=True) if len(ogle) else ztf.copy()
     out["night"] = np.floor(out["mjd"] - 0.3).astype(np.int64)  # ZTF nights change at ~07:00 UTC
     out = out.sort_values(["object_id", "mjd"], kind="stable").drop_duplicates(["object_id", "band", "night"])
     return out.drop(columns="night").reset_index(drop=True)
