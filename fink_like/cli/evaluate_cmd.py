@@ -28,6 +28,8 @@ def register(actions) -> None:
     ev.add_argument("--split", choices=("train", "val", "test"),
                     help="evaluate only this part of the standard split by object (fink_like.science.training); "
                          "test = the held-out objects the shipped models never saw")
+    ev.add_argument("--purity", type=float, metavar="TARGET",
+                    help="also report, per age, the lowest threshold reaching this purity (use with --split val)")
     ev.add_argument("--json", metavar="OUT", help="write the metrics as JSON")
     ev.add_argument("--plots", metavar="DIR", help="write <name>-reliability.png and <name>-roc.png here")
     ev.add_argument("--params", metavar="JSON", help="module parameters as JSON, or @FILE")
@@ -56,10 +58,15 @@ def run_evaluate(args, settings) -> int:
         split = split_objects(lset.objects)
         lset = subset(lset, split.index[split == args.split])
     alerts = build_alerts(lset, ages, args.history_days)
-    result = ev.evaluate(scorer, alerts, positive, type(module).thresholds or (0.5,))
+    if args.purity is not None and not 0.0 < args.purity <= 1.0:
+        raise UsageError(f"--purity must be in (0, 1], got {args.purity}")
+    result = ev.evaluate(scorer, alerts, positive, type(module).thresholds or (0.5,), args.purity)
     print(f"{module.name} {module.version} on {args.labels}: positive {positive}, "
           f"{result['scores']['object_id'].nunique()} objects")
     print(ev.format_table(result))
+    for age, m in result["ages"].items():
+        if "threshold_for_purity" in m:
+            print(f"age {age}: purity >= {args.purity:g} from threshold {m['threshold_for_purity']['threshold']:.3f}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(ev.to_json(result) | {"module": module.name,

@@ -93,6 +93,17 @@ def at_threshold(y: np.ndarray, p: np.ndarray, classes: np.ndarray, threshold: f
             "fpr": fp / n_neg if n_neg else float("nan"), "fpr_per_class": per_class}
 
 
+def threshold_for_purity(y: np.ndarray, p: np.ndarray, target: float) -> float:
+    """The lowest threshold whose purity (on these objects) is at least ``target``; NaN if none."""
+    order = np.argsort(-p, kind="stable")
+    tp = np.cumsum(y[order] == 1)
+    purity = tp / np.arange(1, len(y) + 1)
+    # only cut between distinct values: a threshold selects every row at or above it
+    distinct = np.r_[p[order][1:] < p[order][:-1], True] if len(p) else np.zeros(0, bool)
+    ok = np.flatnonzero((purity >= target) & distinct & (tp > 0))
+    return float(p[order][ok[-1]]) if len(ok) else float("nan")
+
+
 def metrics(y, p, classes, thresholds: Sequence[float]) -> dict:
     """Every figure of one age."""
     y, p, classes = np.asarray(y, int), np.asarray(p, float), np.asarray(classes, object)
@@ -105,11 +116,13 @@ def metrics(y, p, classes, thresholds: Sequence[float]) -> dict:
 
 
 def evaluate(scorer: Callable[[pa.Table], np.ndarray], alerts: AlertSet, positive: Sequence[str],
-             thresholds: Sequence[float] = (0.5,)) -> dict:
+             thresholds: Sequence[float] = (0.5,), purity: float | None = None) -> dict:
     """Score ``alerts`` once and compute :func:`metrics` per age.
 
     Returns ``{"positive", "ages": {age: metrics}, "scores": DataFrame}`` (``scores``:
-    the alerts' meta with ``y`` and ``p``, for plots and further analysis).
+    the alerts' meta with ``y`` and ``p``, for plots and further analysis). With
+    ``purity``, each age also gives ``threshold_for_purity``: the lowest threshold reaching
+    that purity on these objects (choose it on a validation split, not the test one).
 
     Raises
     ------
@@ -131,6 +144,10 @@ def evaluate(scorer: Callable[[pa.Table], np.ndarray], alerts: AlertSet, positiv
     ages = {}
     for age, rows in frame.groupby(frame["age"].astype(str), sort=False):
         ages[age] = metrics(rows["y"], rows["p"], rows["class"].astype(str), thresholds)
+        if purity is not None:
+            p_age = np.nan_to_num(rows["p"].to_numpy(float), nan=0.0)
+            ages[age]["threshold_for_purity"] = {"purity": purity, "threshold": threshold_for_purity(
+                rows["y"].to_numpy(), p_age, purity)}
     return {"positive": list(positive), "ages": ages, "scores": frame}
 
 

@@ -160,3 +160,35 @@ class Calibrated:
     @property
     def feature_importances_(self):
         return self.model.feature_importances_
+
+
+def hash_split(ids, fractions=FRACTIONS) -> np.ndarray:
+    """train / val / test from a hash of each id: stable whatever else is in the set."""
+    import hashlib
+
+    h = np.array([int(hashlib.sha256(str(i).encode()).hexdigest()[:8], 16) % 100 for i in ids])
+    cut1, cut2 = 100 * fractions[0], 100 * (fractions[0] + fractions[1])
+    return np.where(h < cut1, "train", np.where(h < cut2, "val", "test"))
+
+
+STREAM_CLASS = "unclassified ZTF alert"
+"""Class of a real alert whose object no label table knows: the stream's background
+(variable stars, AGN, artefacts; spectroscopically classified transients are a few per cent)."""
+
+
+def stream_alerts(folder, tables, part: str):
+    """Real alerts of ``folder`` in split ``part`` (by object) and their class from the label tables.
+
+    Returns ``(table, classes)``; objects no table knows get :data:`STREAM_CLASS`.
+    """
+    import pyarrow as pa
+
+    from fink_like.science.label_tables import LabelOracle
+    from fink_like.science.samples import read_input
+
+    table = read_input([str(folder)])
+    ids = table["object_id"].to_pylist()
+    table = table.filter(pa.array(hash_split(ids) == part))
+    oracle = LabelOracle.from_paths(tables)
+    classes = np.array([oracle.label(o) or STREAM_CLASS for o in table["object_id"].to_pylist()], dtype=object)
+    return table, classes

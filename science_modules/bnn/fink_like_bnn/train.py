@@ -3,14 +3,14 @@
 The target is SN Ia against everything else. ZTF: the labelled real objects, split by
 object (``fink_like.science.training``: train / validation / test, stratified by source
 and class, fixed seed), alerts at many ages, weighted against the source/class confound,
-with every training light curve also shown at a random brightness (x 10^(-0.4 U(-1.5, 1.5)):
+with every training light curve shown at a random brightness (x 10^(-0.4 U(-1.5, 1.5)):
 the brightness input must not tell the surveys apart). Rubin: simulated light curves
 (:mod:`fink_like.science.lcsim`), as no labelled Rubin data exist. A temperature fitted on
 the validation objects' Monte-Carlo mean is folded into the last layer. CPU only, seeded.
 
 Usage::
 
-    python -m fink_like_bnn.train [--labels ../shared/data/labelled] [--epochs 12] [--seed 0]
+    python -m fink_like_bnn.train [--labels ../shared/data/labelled] [--epochs 6] [--seed 0]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from fink_like_bnn.sequences import encode
 
 LABELS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "labelled"
 POSITIVE = ("SN Ia",)
-N_RUBIN_IA = 1500
+N_RUBIN_IA = 1000
 PASSES = 16
 VAL_AGES = (5.0, 10.0, 20.0, 40.0, "all")
 TEST_AGES = (10.0, 20.0, 40.0, "all")
@@ -80,8 +80,8 @@ def build_training(lset, split, seed: int, n_rubin_ia: int = N_RUBIN_IA):
     rubin = simulate(rubin_counts(n_rubin_ia), survey="lsst", seed=seed + 11)
     y_r = np.array([lab == "SN Ia" for lab in rubin.column("label").to_pylist()], np.float32)
     w_r = np.full(len(y_r), 0.5 * w.mean(), np.float32)
-    steps, lengths = padded([encode(alerts.table), encode(rescaled(alerts.table, dim)), encode(rubin)])
-    y_all, w_all = np.concatenate([y, y, y_r]), np.concatenate([w, w, w_r])
+    steps, lengths = padded([encode(rescaled(alerts.table, dim)), encode(rubin)])
+    y_all, w_all = np.concatenate([y, y_r]), np.concatenate([w, w_r])
     keep = lengths > 0
     return steps[keep], lengths[keep], y_all[keep], w_all[keep]
 
@@ -193,7 +193,7 @@ def train(labels: Path, epochs: int, seed: int, out: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fink_like_bnn.train", description=__doc__.split("\n")[0])
     parser.add_argument("--labels", type=Path, default=LABELS, help="labelled folder")
-    parser.add_argument("--epochs", type=int, default=12, help="passes over the training set")
+    parser.add_argument("--epochs", type=int, default=6, help="passes over the training set")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights, batch order and augmentation")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--out", type=Path, default=ARTIFACT, help="where to write the weights")

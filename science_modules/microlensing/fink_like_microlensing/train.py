@@ -22,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ import pyarrow as pa
 from fink_like.science.evaluate import is_positive
 from fink_like.science.labelled import build_alerts, read_labelled
 from fink_like.science.training import (Calibrated, Isotonic, TRAIN_AGES, balanced_weights, split_objects, subset,
-                                        training_alerts)
+                                        training_alerts, hash_split)
 from fink_like_microlensing.features import FEATURES, extract_with_counts
 from fink_like_microlensing.module import ARTIFACT, DEFAULT_MIN_POINTS
 
@@ -50,12 +49,6 @@ METRICS = ARTIFACT.with_name("metrics.json")
 def scored(X: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Rows the module scores (enough points and a band with a shape); the rest get 0."""
     return (n >= DEFAULT_MIN_POINTS) & (X[:, FEATURES.index("n_valid_bands")] > 0)
-
-
-def hash_split(ids) -> np.ndarray:
-    """train / val / test (60/20/20) from a hash of each id: stable whatever else is in the set."""
-    h = np.array([int(hashlib.sha256(str(i).encode()).hexdigest()[:8], 16) % 100 for i in ids])
-    return np.where(h < 60, "train", np.where(h < 80, "val", "test"))
 
 
 def real_alerts(folder: Path) -> tuple[pa.Table, np.ndarray]:

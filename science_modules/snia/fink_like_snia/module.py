@@ -44,7 +44,9 @@ class SniaModule(ScienceModule, ActiveLearner):
     preload = ("sklearn.ensemble",)
     outputs = {"snia_prob": pa.float64()}
     probability = "snia_prob"
-    thresholds = (0.5,)
+    # sn_candidates and early_sn_ia (conf/local.yaml): purity >= 0.95 on the validation
+    # objects for whole light curves and at 20 days (docs/science.md).
+    thresholds = (0.65, 0.85)
     positive = ("SN Ia",)
     known_labels = model.KNOWN_LABELS
 

@@ -24,13 +24,16 @@ import numpy as np
 
 from fink_like.science.evaluate import evaluate, is_positive
 from fink_like.science.labelled import build_alerts, read_labelled
-from fink_like.science.training import Isotonic, confound_weights, split_objects, subset, training_alerts
+from fink_like.science.training import (Isotonic, confound_weights, split_objects, stream_alerts, subset,
+                                        training_alerts)
 from fink_like_snia import model
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 ARTIFACT = MODELS_DIR / "snia-v1.joblib"
 METRICS = MODELS_DIR / "metrics-v1.json"
 LABELS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "labelled"
+STREAM = LABELS.parent / "ztf"
+"""Real ZTF alerts: the stream's background, labelled through the label tables where they can be."""
 N_TRAIN = 8000
 POSITIVE = ("SN Ia",)
 VAL_AGES = (5.0, 10.0, 20.0, 40.0, "all")
@@ -44,19 +47,37 @@ def real_parts(labels: str | Path = LABELS):
     return lset, split_objects(lset.objects)
 
 
-def train_ztf(lset, split, seed: int = model.TRAIN_SEED, extra=None):
-    """Forest on the training objects (+ ``extra = (features, y, weight)``), isotonic on validation."""
+def stream_part(labels: Path, part: str):
+    """Features and 0/1 target of the real ZTF alerts of one split part (by object)."""
+    folder = Path(labels).parent / "ztf"
+    if not folder.is_dir():
+        return np.zeros((0, len(model.USED))), np.zeros(0, int)
+    table, classes = stream_alerts(folder, sorted((Path(labels) / "label_tables").glob("*.csv")), part)
+    return model.features_of(table), is_positive(classes, POSITIVE)
+
+
+def train_ztf(lset, split, seed: int = model.TRAIN_SEED, extra=None, labels: Path = LABELS):
+    """Forest on the training objects and stream alerts (+ ``extra = (features, y, weight)``), isotonic on validation.
+
+    The real ZTF alerts of the training part (``<labels>/../ztf``) weigh, in total, as much
+    as the labelled negatives: what the stream is mostly made of must score low.
+    """
     alerts = training_alerts(subset(lset, split.index[split == "train"]))
     x, y = model.features_of(alerts.table), is_positive(alerts.meta["class"], POSITIVE)
     w = confound_weights(y, alerts.meta["object_id"], alerts.meta["source"])
     n_real = len(y)
+    xs, ys = stream_part(labels, "train")
+    ws = np.full(len(ys), w[y == 0].sum() / max(len(ys), 1))
+    x, y, w = np.vstack([x, xs]), np.concatenate([y, ys]), np.concatenate([w, ws])
     if extra is not None:
         x, y, w = np.vstack([x, extra[0]]), np.concatenate([y, extra[1]]), np.concatenate([w, extra[2]])
     forest = model.fit_forest(x, y, w, seed=seed)
     val = build_alerts(subset(lset, split.index[split == "val"]), VAL_AGES)
-    raw = forest.predict_proba(model.features_of(val.table))[:, list(forest.classes_).index(1)]
-    calibration = Isotonic.fit(raw, is_positive(val.meta["class"], POSITIVE))
+    xv, yv = stream_part(labels, "val")
+    raw = forest.predict_proba(np.vstack([model.features_of(val.table), xv]))[:, list(forest.classes_).index(1)]
+    calibration = Isotonic.fit(raw, np.concatenate([is_positive(val.meta["class"], POSITIVE), yv]))
     info = {"labelled_objects": int((split == "train").sum()), "training_alerts": n_real,
+            "stream_alerts": int(len(ys)), "stream_positives": int(ys.sum()),
             "calibration_objects": int((split == "val").sum()), "seed": seed,
             "extra_labelled": 0 if extra is None else int(len(extra[1]))}
     return forest, calibration, info
@@ -71,7 +92,7 @@ def train_rubin(n_train: int = N_TRAIN, seed: int = model.TRAIN_SEED + 1):
 def train(labels: str | Path = LABELS, n_train: int = N_TRAIN, extra=None) -> dict:
     """The full artifact; ``extra`` adds labelled real ZTF alerts (active learning)."""
     lset, split = real_parts(labels)
-    ztf, calibration, ztf_info = train_ztf(lset, split, extra=extra)
+    ztf, calibration, ztf_info = train_ztf(lset, split, extra=extra, labels=Path(labels))
     rubin, rubin_info = train_rubin(n_train)
     return model.build_artifact({"ztf": ztf, "lsst": rubin}, {"ztf": ztf_info, "lsst": rubin_info},
                                 {"ztf": calibration})
@@ -88,6 +109,11 @@ def held_out_metrics(artifact: dict, labels: str | Path = LABELS, ages=TEST_AGES
         out[name] = {age: {k: m[k] for k in ("n", "n_positive", "auc", "ece")} | {
             "purity_0.5": m["thresholds"][0]["purity"], "completeness_0.5": m["thresholds"][0]["completeness"]}
             for age, m in result["ages"].items()}
+    xs, ys = stream_part(labels, "test")
+    if len(ys):
+        p = Isotonic.from_dict(artifact["calibration"]["ztf"])(model.raw_scores(artifact, xs, "ztf"))
+        out["test_stream"] = {"alerts": int(len(ys)), "sn_ia": int(ys.sum()),
+                              "above": {str(t): float((p >= t).mean()) for t in (0.5, 0.65, 0.85)}}
     return out
 
 
