@@ -98,7 +98,7 @@ def dataset(parts) -> tuple:
 def make_forest(seed: int):
     from sklearn.ensemble import RandomForestClassifier
 
-    return RandomForestClassifier(n_estimators=150, max_depth=14, min_samples_leaf=2, max_features="sqrt",
+    return RandomForestClassifier(n_estimators=120, max_depth=14, min_samples_leaf=2, max_features="sqrt",
                                   random_state=seed, n_jobs=1)
 
 

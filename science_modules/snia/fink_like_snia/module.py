@@ -46,7 +46,7 @@ class SniaModule(ScienceModule, ActiveLearner):
     probability = "snia_prob"
     # sn_candidates and early_sn_ia (conf/local.yaml): purity >= 0.95 on the validation
     # objects for whole light curves and at 20 days (docs/science.md).
-    thresholds = (0.65, 0.85)
+    thresholds = (0.65, 0.93)
     positive = ("SN Ia",)
     known_labels = model.KNOWN_LABELS
 
