@@ -23,10 +23,10 @@ def _all(settings, local: bool) -> dict[int, dict]:
 
     known = SchemaRegistry([settings.distribution.schema_dir]).known()
     if not local:
-        from fink_like.cli.consume_cmd import _servers
         from fink_like.kafka.conf import client_conf
+        from fink_like.kafka.embedded import running_bootstrap
 
-        conf = client_conf(settings.kafka, _servers(settings))
+        conf = client_conf(settings.kafka, running_bootstrap(settings))
         known.update(fetch_topic(conf, settings.distribution.schema_topic))
     return dict(sorted(known.items()))
 

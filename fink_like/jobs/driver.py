@@ -53,6 +53,9 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
 
+    from fink_like.jobs.preflight import preflight
+
+    preflight(settings)  # what `fink-like config check` checks, before Spark starts
     bootstrap = bootstrap_for(settings) if needs_kafka(source, stages) else ""
     spark = get_spark(settings)
     query, totals = start(spark, settings, source=source, stages=stages, name=name,
