@@ -71,6 +71,10 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     finally:
         if query.isActive:
             query.stop()
+        if "archive" in stages:
+            from fink_like.archive.backends import close_archive
+
+            close_archive(settings)  # checkpoint the write-ahead log the executors left
     error = query.exception()
     if error is not None:
         raise JobError(f"streaming query {name!r} failed: {error}")

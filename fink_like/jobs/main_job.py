@@ -157,6 +157,10 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     finally:
         query.stop()
         spark.streams.removeListener(listener)
+        if "archive" in stages:
+            from fink_like.archive.backends import close_archive
+
+            close_archive(settings)  # the .sqlite file alone holds the run's archive
         if options.progress:
             print()
     return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds,
