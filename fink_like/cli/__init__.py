@@ -64,7 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # a subcommand whose module is not part of this build
         module.register(sub)
         registered.add(module_name)
+    _describe_all(sub)
     return parser
+
+
+def _describe_all(sub) -> None:
+    """``fink-like X --help`` starts with what X does: its one-line help when it has no description."""
+    for action in sub._choices_actions:
+        command = sub.choices[action.dest]
+        if not command.description and action.help:
+            command.description = action.help[0].upper() + action.help[1:] + "."
+        for nested in command._actions:
+            if isinstance(nested, argparse._SubParsersAction):
+                _describe_all(nested)
 
 
 def settings_file(option: str | None) -> str | os.PathLike:
