@@ -61,7 +61,7 @@ class KafkaSettings(Section):
     connector: Literal["python", "jvm"] = "python"
     # librdkafka properties; credential-carrying ones (sasl.jaas.config, ssl.key.pem, ...)
     # are kept as SecretStr, so they never print (read them with reveal()).
-    extra: dict[str, SecretStr | str] = Field(default_factory=dict)
+    extra: dict[str, str | SecretStr] = Field(default_factory=dict)
 
     @field_validator("extra", mode="after")
     @classmethod
