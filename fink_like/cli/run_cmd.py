@@ -59,7 +59,7 @@ def run(args, settings) -> int:
     print(json.dumps(summary, indent=2))
     for f in files:
         print(f"report written: {f}")
-    print(next_commands(settings, run_dir, args.keep_kafka))
+    print(next_commands(settings, run_dir, args.keep_kafka, dict(result.totals.published)))
     if args.serve:
         import uvicorn
 
@@ -80,9 +80,13 @@ def _stop_kept_broker(settings) -> None:
         EmbeddedKafka(previous.kafka.embedded_dir).stop()
 
 
-def next_commands(settings, run_dir: str, kept_kafka: bool) -> str:
-    """What to type next to read this run's data (they follow ``var/runs/latest``)."""
-    topic = next((f.topic for f in settings.distribution.filters if f.enabled), None)
+def next_commands(settings, run_dir: str, kept_kafka: bool, published: dict | None = None) -> str:
+    """What to type next to read this run's data (they follow ``var/runs/latest``).
+
+    ``published`` (topic -> alerts) picks the busiest topic for the ``consume`` example.
+    """
+    topics = [f.topic for f in settings.distribution.filters if f.enabled]
+    topic = max(topics, key=lambda t: (published or {}).get(t, 0), default=None)
     where = f" (the run's data is in {run_dir}; --run picks an older run)" if run_dir else ""
     lines = [f"next{where}:",
              "  fink-like query latest --limit 10         # the archive, from the command line",
