@@ -16,7 +16,6 @@ import json
 import math
 from dataclasses import dataclass
 
-import healpy as hp
 import numpy as np
 import pyarrow as pa
 
@@ -152,6 +151,8 @@ class Archive(LazyBackend):
 
 def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[bytes, bytes]]:
     """Key ranges of the pixel index covering the cone: consecutive nested pixels merged."""
+    import healpy as hp  # here, not at the top: it costs ~1 s of imports (matplotlib, pandas)
+
     vec = hp.ang2vec(ra, dec, lonlat=True)
     pixels = np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
                                    inclusive=True, nest=True))
