@@ -40,7 +40,7 @@ def stamp_image(stamp: bytes) -> np.ndarray:
 
 
 def to_png(stamp: bytes, size: int = 240) -> bytes:
-    """Render a stamp as an 8-bit grey PNG, north up (FITS rows flipped), ``size`` px wide.
+    """Render a stamp as an 8-bit grey PNG, north up (FITS rows flipped), at least ``size`` px.
 
     Pixels are scaled with a ZScale interval and an asinh stretch, the usual display
     for difference-imaging stamps; NaNs (masked pixels) are drawn black.
@@ -58,7 +58,7 @@ def to_png(stamp: bytes, size: int = 240) -> bytes:
         scaled = np.where(finite, np.asarray(norm(filled)), 0.0)
     pixels = (np.nan_to_num(scaled) * 255).astype(np.uint8)[::-1]
     image = Image.fromarray(pixels, mode="L")
-    factor = max(1, size // max(image.size))
+    factor = max(1, -(-size // max(image.size)))  # ceiling: a 63 px stamp becomes 252 px
     image = image.resize((image.width * factor, image.height * factor), Image.NEAREST)
     out = io.BytesIO()
     image.save(out, format="PNG")

@@ -10,11 +10,10 @@ Units: positions in degrees, cone radius in **arcseconds** (at most
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import healpy as hp
 import numpy as np
@@ -22,7 +21,9 @@ import pyarrow as pa
 
 from fink_like.archive import codec, model
 from fink_like.archive.backends import LazyBackend, prefix_stop
-from fink_like.errors import QueryError
+from fink_like.archive.cursors import Cursors
+from fink_like.errors import ArchiveError, QueryError
+from fink_like.text import ECHO_LIMIT, shown
 
 MAX_RADIUS_ARCSEC = 5 * 3600.0
 """Largest cone radius (5 degrees): at NSIDE 128 such a cone touches ~400 index pixels."""
@@ -52,23 +53,28 @@ class Archive(LazyBackend):
     def _table(self, which: str) -> str:
         return model.table_name(self.settings.archive.table_prefix, which)
 
+    @cached_property
+    def cursors(self) -> Cursors:
+        """Signs the cursors this archive issues and refuses the others."""
+        secret = getattr(self.settings.api, "cursor_secret", None)
+        return Cursors(secret.get_secret_value().encode() if secret else None)
+
+    def _after(self, cursor: str | None, floor: bytes = b"") -> bytes:
+        """Where the next page starts: just after the cursor's key, never before ``floor``."""
+        return max(self.cursors.decode(cursor) + b"\x00", floor) if cursor else floor
+
     def object(self, object_id: str, limit: int | None = None, cursor: str | None = None) -> QueryResult:
         """All alerts of one object in time order (the light curve), ``limit`` per page."""
         limit = check_limit(limit, self.settings.api.max_results, self.settings.api.max_results)
-        try:
-            prefix = model.object_prefix(str(object_id))
-        except Exception as exc:
-            raise QueryError(f"invalid object id {object_id!r}: use letters, digits, '.', '+', '-'") from exc
-        start = _after(decode_cursor(cursor)) if cursor else prefix
-        start = max(start, prefix)
+        prefix = object_prefix(object_id)
+        start = self._after(cursor, prefix)
         rows = list(self.backend.scan(self._table("alerts"), start, prefix_stop(prefix), limit + 1))
         return self._page([(k, c) for k, c in rows[:limit]], rows, limit)
 
     def latest(self, limit: int | None = None, cursor: str | None = None) -> QueryResult:
         """The most recent alerts (by observation time), newest first."""
         limit = check_limit(limit, self.settings.api.default_limit, self.settings.api.max_results)
-        start = _after(decode_cursor(cursor)) if cursor else b""
-        return self._via_index("time", start, None, limit)
+        return self._via_index("time", self._after(cursor), None, limit)
 
     def by_class(self, name: str, since=None, until=None, limit: int | None = None,
                  cursor: str | None = None) -> QueryResult:
@@ -79,9 +85,16 @@ class Archive(LazyBackend):
         prefix = model.class_prefix(label)
         start = prefix + model.encode_invmjd(hi).encode() if hi is not None else prefix
         stop = prefix + model.encode_invmjd(lo).encode() + b"~" if lo is not None else prefix_stop(prefix)
-        if cursor:
-            start = max(start, _after(decode_cursor(cursor)))
-        return self._via_index("class", start, stop, limit)
+        return self._via_index("class", self._after(cursor, start), stop, limit)
+
+    def window(self, since=None, until=None, limit: int | None = None,
+               cursor: str | None = None) -> QueryResult:
+        """Alerts observed between ``since`` and ``until`` (either may be None), newest first."""
+        limit = check_limit(limit, self.settings.api.default_limit, self.settings.api.max_results)
+        lo, hi = check_window(since, until)
+        start = model.encode_invmjd(hi).encode() if hi is not None else b""
+        stop = model.encode_invmjd(lo).encode() + b"~" if lo is not None else None
+        return self._via_index("time", self._after(cursor, start), stop, limit)
 
     def cone(self, ra: float, dec: float, radius: float, since=None, until=None,
              limit: int | None = None, cursor: str | None = None) -> QueryResult:
@@ -89,7 +102,7 @@ class Archive(LazyBackend):
         ra, dec, radius = check_cone(ra, dec, radius)
         lo, hi = check_window(since, until)
         limit = check_limit(limit, self.settings.api.default_limit, self.settings.api.max_results)
-        after = _after(decode_cursor(cursor)) if cursor else b""
+        after = self._after(cursor)
         found, last = [], None
         for start, stop in pixel_ranges(ra, dec, radius):
             if stop <= after:
@@ -111,16 +124,16 @@ class Archive(LazyBackend):
         seps = dict(found)
         decoded = [dict(codec.decode_cells(c), separation_arcsec=seps[k]) for k, c in rows]
         table = codec.rows_to_table(decoded, extra_front=("separation_arcsec",))
-        return QueryResult(table, encode_cursor(last) if more else None)
+        return QueryResult(table, self.cursors.encode(last) if more else None)
 
     def cutout(self, alert_id: int, kind: str) -> bytes:
         """The gzipped FITS stamp ``kind`` (science, template, difference) of one alert."""
         if kind not in model.CUTOUT_KINDS:
-            raise QueryError(f"unknown cutout {kind!r}: use one of {', '.join(model.CUTOUT_KINDS)}")
+            raise QueryError(f"unknown cutout {shown(kind)}: use one of {', '.join(model.CUTOUT_KINDS)}")
         try:
             key = model.cutout_key(int(alert_id))
         except Exception as exc:
-            raise QueryError(f"invalid alert id {alert_id!r}: a non-negative integer is expected") from exc
+            raise QueryError(f"invalid alert id {shown(alert_id)}: a non-negative integer is expected") from exc
         cells = self.backend.get(self._table("cutouts"), key)
         if not cells or f"c:{kind}".encode() not in cells:
             raise NotFoundError(f"no {kind} cutout archived for alert {alert_id}")
@@ -128,11 +141,7 @@ class Archive(LazyBackend):
 
     def upper_limits(self, object_id: str) -> pa.Table:
         """The object's non-detection upper limits in time order (mjd, band, maglim)."""
-        try:
-            prefix = model.object_prefix(str(object_id))
-        except Exception as exc:
-            raise QueryError(f"invalid object id {object_id!r}") from exc
-        rows = self.backend.scan_prefix(self._table("upperlim"), prefix)
+        rows = self.backend.scan_prefix(self._table("upperlim"), object_prefix(object_id))
         decoded = [{k.decode()[2:]: json.loads(v) for k, v in cells.items()} for _, cells in rows]
         return pa.Table.from_pylist(decoded, schema=pa.schema(
             [("mjd", pa.float64()), ("band", pa.string()), ("maglim", pa.float64())]))
@@ -143,11 +152,19 @@ class Archive(LazyBackend):
         rows = self.backend.get_many(self._table("alerts"), keys)
         return self._page(rows, hits, limit)
 
-    @staticmethod
-    def _page(rows, scanned, limit) -> QueryResult:
+    def _page(self, rows, scanned, limit) -> QueryResult:
         table = codec.rows_to_table([codec.decode_cells(c) for _, c in rows])
         more = len(scanned) > limit
-        return QueryResult(table, encode_cursor(scanned[limit - 1][0]) if more else None)
+        return QueryResult(table, self.cursors.encode(scanned[limit - 1][0]) if more else None)
+
+
+def object_prefix(object_id) -> bytes:
+    """The key prefix of one object's rows; QueryError for an id that cannot be one."""
+    try:
+        return model.object_prefix(str(object_id))
+    except ArchiveError as exc:
+        raise QueryError(f"invalid object id {shown(object_id)}: use 1-{ECHO_LIMIT} letters, "
+                         "digits, '.', '+', '-'") from exc
 
 
 def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[bytes, bytes]]:
@@ -176,7 +193,8 @@ def check_cone(ra, dec, radius) -> tuple[float, float, float]:
     try:
         ra, dec, radius = float(ra), float(dec), float(radius)
     except (TypeError, ValueError) as exc:
-        raise QueryError(f"ra, dec and radius must be numbers, got {ra!r}, {dec!r}, {radius!r}") from exc
+        raise QueryError(f"ra, dec and radius must be numbers, got {shown(ra)}, {shown(dec)}, "
+                         f"{shown(radius)}") from exc
     if not all(map(math.isfinite, (ra, dec, radius))):
         raise QueryError("ra, dec and radius must be finite numbers")
     if not -90.0 <= dec <= 90.0:
@@ -198,9 +216,9 @@ def check_limit(limit, default: int, maximum: int) -> int:
         try:
             number = float(limit)
         except (TypeError, ValueError) as exc:
-            raise QueryError(f"limit must be an integer, got {limit!r}") from exc
+            raise QueryError(f"limit must be an integer, got {shown(limit)}") from exc
         if not number.is_integer():
-            raise QueryError(f"limit must be an integer, got {limit!r}")
+            raise QueryError(f"limit must be an integer, got {shown(limit)}")
         value = int(number)
     if not 1 <= value <= maximum:
         raise QueryError(f"limit {value} must be between 1 and {maximum} (api.max_results)")
@@ -212,7 +230,7 @@ def check_class(name: str) -> str:
     for label in model.CLASSES:
         if str(name).strip().lower() == label.lower():
             return label
-    raise QueryError(f"unknown class {name!r}; known classes: {', '.join(model.CLASSES)}")
+    raise QueryError(f"unknown class {shown(name)}; known classes: {', '.join(model.CLASSES)}")
 
 
 def parse_time(value) -> float | None:
@@ -230,32 +248,19 @@ def parse_time(value) -> float | None:
             try:
                 mjd = float(Time(str(value), format="iso", scale="utc").mjd)
             except ValueError as exc:
-                raise QueryError(f"cannot read date {value!r}: give an MJD or ISO-8601 (2025-09-21T03:00)") from exc
-    if not (math.isfinite(mjd) and 0 < mjd < model.MJD_MAX):
-        raise QueryError(f"date {value!r} is outside the MJD range (0, {model.MJD_MAX:.0f})")
+                raise QueryError(f"cannot read date {shown(value)}: give an MJD or ISO-8601 "
+                                 "(2025-09-21T03:00)") from exc
+    try:
+        # the dates a row key can hold: (0, MJD_MAX) at micro-day resolution
+        model.encode_mjd(mjd)
+    except (ArchiveError, ValueError, OverflowError) as exc:
+        raise QueryError(f"date {shown(value)} is outside the archive's MJD range "
+                         f"(0.000001, {model.MJD_MAX - 1e-6:.6f})") from exc
     return mjd
 
 
 def check_window(since, until) -> tuple[float | None, float | None]:
     lo, hi = parse_time(since), parse_time(until)
     if lo is not None and hi is not None and lo > hi:
-        raise QueryError(f"since ({since}) is after until ({until})")
+        raise QueryError(f"since ({shown(since)}) is after until ({shown(until)})")
     return lo, hi
-
-
-def encode_cursor(key: bytes) -> str:
-    return base64.urlsafe_b64encode(key).decode()
-
-
-def decode_cursor(cursor: str) -> bytes:
-    try:
-        key = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError, AttributeError) as exc:
-        raise QueryError(f"invalid cursor {cursor!r}: pass back next_cursor from a previous page") from exc
-    if not key:
-        raise QueryError(f"invalid cursor {cursor!r}: pass back next_cursor from a previous page")
-    return key
-
-
-def _after(key: bytes) -> bytes:
-    return key + b"\x00"
