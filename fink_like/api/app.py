@@ -33,13 +33,14 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
     from fink_like.api.portal import portal_router
 
     archive = archive or Archive(settings)
-    labels, accounts = Labels(settings, archive.backend), Accounts(settings, archive.backend)
+    labels, accounts = Labels(settings), Accounts(settings)  # each opens its backend when first used
     guard = Guard(settings, accounts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        archive.close()
+        for store in (archive, labels, accounts):
+            store.close()
 
     app = FastAPI(title="fink-like archive API", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,

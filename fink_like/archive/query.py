@@ -240,16 +240,7 @@ def parse_time(value) -> float | None:
     try:
         mjd = float(value)
     except (TypeError, ValueError):
-        from astropy.time import Time
-
-        try:
-            mjd = float(Time(str(value), format="isot", scale="utc").mjd)
-        except ValueError:
-            try:
-                mjd = float(Time(str(value), format="iso", scale="utc").mjd)
-            except ValueError as exc:
-                raise QueryError(f"cannot read date {shown(value)}: give an MJD or ISO-8601 "
-                                 "(2025-09-21T03:00)") from exc
+        mjd = _iso_mjd(value)
     try:
         # the dates a row key can hold: (0, MJD_MAX) at micro-day resolution
         model.encode_mjd(mjd)
@@ -257,6 +248,22 @@ def parse_time(value) -> float | None:
         raise QueryError(f"date {shown(value)} is outside the archive's MJD range "
                          f"(0.000001, {model.MJD_MAX - 1e-6:.6f})") from exc
     return mjd
+
+
+def _iso_mjd(value) -> float:
+    import warnings
+
+    from astropy.time import Time
+
+    with warnings.catch_warnings():
+        # erfa warns of "dubious years" (before 1960, far future): the range check below decides
+        warnings.simplefilter("ignore")
+        for fmt in ("isot", "iso"):
+            try:
+                return float(Time(str(value), format=fmt, scale="utc").mjd)
+            except ValueError:
+                continue
+    raise QueryError(f"cannot read date {shown(value)}: give an MJD or ISO-8601 (2025-09-21T03:00)")
 
 
 def check_window(since, until) -> tuple[float | None, float | None]:
