@@ -36,11 +36,28 @@ def client(tmp_path_factory, api_alerts):
         yield test_client
 
 
-@pytest.fixture(scope="session")
-def portal_alerts(api_alerts):
-    """The API alerts with provenance and a cross-match, as the science stage writes them."""
+SKY_EDGES = {  # object id -> (ra, dec): beside RA 0 on both sides, and near the north pole
+    "ZTF99wrapeast": (359.9990, 10.0), "ZTF99wrapwest": (0.0010, 10.0),
+    "ZTF99polenear": (10.0, 89.995), "ZTF99polefar": (190.0, 89.998)}
+
+
+def sky_edge_alerts(table):
+    """Copies of real alerts moved beside RA 0 and the pole, with ids of their own."""
     import pyarrow as pa
 
+    rows = table.slice(0, len(SKY_EDGES)).to_pylist()
+    for i, (row, (oid, (ra, dec))) in enumerate(zip(rows, SKY_EDGES.items())):
+        row.update(object_id=oid, ra=ra, dec=dec, alert_id=9_000_000_000_000 + i, source_id=9_000_000_000_000 + i)
+    extra = pa.Table.from_pylist(rows, schema=table.schema)
+    return pa.concat_tables([table, extra]).combine_chunks()
+
+
+@pytest.fixture(scope="session")
+def portal_alerts(api_alerts):
+    """The API alerts (and the sky-edge copies) with provenance and a cross-match."""
+    import pyarrow as pa
+
+    api_alerts = sky_edge_alerts(api_alerts)
     ids = api_alerts.column("alert_id").to_pylist()
     table = api_alerts.append_column("xm_vsx_name", pa.array(["V* demo" if i % 5 == 0 else None for i in ids]))
     return table.append_column("provenance", pa.array(
@@ -48,9 +65,14 @@ def portal_alerts(api_alerts):
 
 
 def write_archive(folder, alerts, **api):
-    """Settings of a fresh embedded archive holding ``alerts``; ``api`` overrides api.* keys."""
+    """Settings of a fresh embedded archive holding ``alerts``; ``api`` overrides api.* keys.
+
+    The snia module is configured (not run: its outputs are in ``alerts``) so that the
+    portal can tell which module wrote which column.
+    """
     settings = load_settings(None, env={}, overrides={
         "archive": {"path": str(folder / "archive.sqlite")},
+        "science": {"modules": [{"name": "snia"}]},
         "api": {"max_results": 500, "default_limit": 50, **api}})
     writer = ArchiveWriter(settings)
     writer.write(alerts)
@@ -70,3 +92,51 @@ def portal(portal_settings):
 
     with TestClient(create_app(portal_settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def live_portal(portal_settings):
+    """The application served by uvicorn on a free loopback port, in a thread; stopped at the end.
+
+    The socket listens before the server thread starts, so the first request simply waits
+    in the accept queue: no polling for readiness.
+    """
+    import socket
+    import threading
+
+    import uvicorn
+
+    from fink_like.api import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(create_app(portal_settings), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium driven by Playwright (``make browser`` installs it)."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.fail("/usr/bin/chromium is missing: run `make browser` (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield browser
+        finally:
+            browser.close()
