@@ -69,8 +69,23 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
                                    swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
                                    swagger_favicon_url="/static/favicon.svg")
 
+    app.openapi = lambda: _without_422(app)
+
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/portal/")
 
     return app
+
+
+def _without_422(app: FastAPI) -> dict:
+    """The OpenAPI schema without FastAPI's default 422 answers: invalid parameters are 400s."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

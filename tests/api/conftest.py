@@ -73,6 +73,10 @@ def write_archive(folder, alerts, **api):
     settings = load_settings(None, env={}, overrides={
         "archive": {"path": str(folder / "archive.sqlite")},
         "science": {"modules": [{"name": "snia"}]},
+        "lake": {"root": str(folder / "lake")},
+        "distribution": {"filters": [
+            {"name": "sn", "topic": "t.sn", "expression": "snia_prob > 0.5 and ndethist >= 2"},
+            {"name": "young", "topic": "t.young", "expression": "ndethist <= 3"}]},
         "api": {"max_results": 500, "default_limit": 50, **api}})
     writer = ArchiveWriter(settings)
     writer.write(alerts)

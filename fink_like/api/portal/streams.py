@@ -121,7 +121,7 @@ def latency_html(summary: dict | None) -> str:
     hist = summary.get("latency_histogram")
     figure = ""
     if hist:
-        labels = [f"≤{b:g}s" for b in hist["le"]]
+        labels = [f"≤{b:g}s" if b is not None else f">{hist['le'][-2]:g}s" for b in hist["le"]]
         figure = bars(labels, hist["counts"], xlabel="end-to-end latency (Kafka timestamp → publication)",
                       ylabel="alerts", cls="bars latency")
     return f"<p id='latency'>{text}</p>{figure}"
@@ -134,10 +134,12 @@ def render(data: dict, settings) -> str:
     rows = []
     for spec in settings.distribution.filters:
         rule = spec.expression or (f"plugin {spec.plugin}" if spec.plugin else "watch list")
-        vols = topics.get(spec.topic, Counter())
-        rows.append([spec.topic, spec.name, rule, "yes" if spec.enabled else "no", sum(vols.values())]
-                    + [vols.get(n, 0) for n in nights])
-    filt = table(["topic", "filter", "definition", "enabled", "total"] + nights, rows, "topics")
+        rows.append([spec.topic, spec.name, rule, "yes" if spec.enabled else "no",
+                     sum(topics.get(spec.topic, Counter()).values())])
+    filt = table(["topic", "filter", "definition", "enabled", "alerts"], rows, "topics")
+    names = [spec.topic for spec in settings.distribution.filters]
+    volume = table(["night"] + names, [[n] + [topics.get(t, Counter()).get(n, 0) for t in names] for n in nights],
+                   "topic-volumes")
     # Issue 14's filter dry-run belongs here: a form posting an expression to its API route.
     dry_run = "<div id='filter-dry-run'></div>"
     night_rows = []
@@ -148,9 +150,10 @@ def render(data: dict, settings) -> str:
                            ", ".join(f"{c}: {n}" for c, n in classes.most_common())])
     nights_html = table(["night", "alerts archived", "quarantined", "quarantine reasons", "classes"],
                         night_rows, "nights")
-    topic_links = " ".join(f"<a href='{escape(query_url('/portal/search', {'topic': t}))}'>{escape(t)}</a>"
-                           for t in topics)
+    topic_links = " ".join(f"<a href='{escape(query_url('/portal/search', {'topic': t, 'go': 1}))}'>{escape(t)}</a>"
+                           for t in names)
     body = ("<h1>Streams</h1>" + section("Topics", filt + dry_run + f"<p>Browse: {topic_links}</p>", "topic-section")
+            + section("Topic volume per night (filters over the science lake)", volume, "volume-section")
             + section("End-to-end latency", latency_html(data["summary"]), "latency-section")
             + section("Nights", nights_html, "night-section"))
     return page("Streams", body)

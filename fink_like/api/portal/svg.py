@@ -141,12 +141,12 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     if not values.size:
         return 0.0, 1.0
     lo, hi = float(values.min()), float(values.max())
-    pad = (hi - lo) * 0.05 or max(abs(lo) * 0.05, 0.5)
+    pad = (hi - lo) * 0.05 or 0.5
     return lo - pad, hi + pad
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.6g}"
+    return f"{value:.10g}"
 
 
 def _title(x: float, y: float) -> str:
