@@ -8,6 +8,7 @@ portal's pages (:mod:`.portal`), CORS from ``api.cors_origins`` and the OpenAPI 
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -49,6 +50,15 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
                               "The science portal is at /portal/.")
     app.state.archive = archive
     errors.install(app)
+
+    @app.middleware("http")
+    async def server_timing(request, call_next):
+        # Server-side time of every answer, for clients and for `fink-like bench-api`.
+        start = time.perf_counter()
+        response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.1f}"
+        return response
+
     if settings.api.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -35,10 +35,26 @@ class NotFoundError(QueryError):
 
 @dataclass(frozen=True)
 class QueryResult:
-    """One page of results: ``table`` (one row per alert) and ``next_cursor`` (None: last page)."""
+    """One page of results: decoded ``rows`` (one per alert) and ``next_cursor`` (None: last page).
 
-    table: pa.Table
+    ``table`` is the page as an Arrow table (canonical types); ``records()`` the page as
+    JSON-ready dicts, built straight from the rows (the API's fast path).
+    """
+
+    rows: list[dict]
     next_cursor: str | None = None
+    extra_front: tuple[str, ...] = ()
+
+    @cached_property
+    def table(self) -> pa.Table:
+        return codec.rows_to_table(self.rows, extra_front=self.extra_front)
+
+    def records(self) -> list[dict]:
+        return codec.json_rows(self.rows, extra_front=self.extra_front)
+
+    def where(self, keep: list[bool]) -> "QueryResult":
+        """The same page with only the rows where ``keep`` is true (same cursor)."""
+        return QueryResult([r for r, k in zip(self.rows, keep) if k], self.next_cursor, self.extra_front)
 
 
 class Archive(LazyBackend):
@@ -123,8 +139,7 @@ class Archive(LazyBackend):
         rows = self.backend.get_many(self._table("alerts"), [k for k, _ in found])
         seps = dict(found)
         decoded = [dict(codec.decode_cells(c), separation_arcsec=seps[k]) for k, c in rows]
-        table = codec.rows_to_table(decoded, extra_front=("separation_arcsec",))
-        return QueryResult(table, self.cursors.encode(last) if more else None)
+        return QueryResult(decoded, self.cursors.encode(last) if more else None, ("separation_arcsec",))
 
     def cutout(self, alert_id: int, kind: str) -> bytes:
         """The gzipped FITS stamp ``kind`` (science, template, difference) of one alert."""
@@ -153,9 +168,9 @@ class Archive(LazyBackend):
         return self._page(rows, hits, limit)
 
     def _page(self, rows, scanned, limit) -> QueryResult:
-        table = codec.rows_to_table([codec.decode_cells(c) for _, c in rows])
         more = len(scanned) > limit
-        return QueryResult(table, self.cursors.encode(scanned[limit - 1][0]) if more else None)
+        return QueryResult([codec.decode_cells(c) for _, c in rows],
+                           self.cursors.encode(scanned[limit - 1][0]) if more else None)
 
 
 def object_prefix(object_id) -> bytes:

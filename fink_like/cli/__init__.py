@@ -36,6 +36,7 @@ COMMANDS = {
     "users": "fink_like.cli.users_cmd",
     "reprocess": "fink_like.cli.reprocess_cmd",
     "bench": "fink_like.cli.bench_cmd",
+    "bench-api": "fink_like.cli.bench_api_cmd",
 }
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
-from fink_like.archive.writer import ArchiveWriter
-from fink_like.config import load_settings
+sys.path.insert(0, str(Path(__file__).parent))
+
+from portal_data import sky_edge_alerts, write_archive  # noqa: E402
+
+from fink_like.archive.writer import ArchiveWriter  # noqa: E402
+from fink_like.config import load_settings  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -36,22 +43,6 @@ def client(tmp_path_factory, api_alerts):
         yield test_client
 
 
-SKY_EDGES = {  # object id -> (ra, dec): beside RA 0 on both sides, and near the north pole
-    "ZTF99wrapeast": (359.9990, 10.0), "ZTF99wrapwest": (0.0010, 10.0),
-    "ZTF99polenear": (10.0, 89.995), "ZTF99polefar": (190.0, 89.998)}
-
-
-def sky_edge_alerts(table):
-    """Copies of real alerts moved beside RA 0 and the pole, with ids of their own."""
-    import pyarrow as pa
-
-    rows = table.slice(0, len(SKY_EDGES)).to_pylist()
-    for i, (row, (oid, (ra, dec))) in enumerate(zip(rows, SKY_EDGES.items())):
-        row.update(object_id=oid, ra=ra, dec=dec, alert_id=9_000_000_000_000 + i, source_id=9_000_000_000_000 + i)
-    extra = pa.Table.from_pylist(rows, schema=table.schema)
-    return pa.concat_tables([table, extra]).combine_chunks()
-
-
 @pytest.fixture(scope="session")
 def portal_alerts(api_alerts):
     """The API alerts (and the sky-edge copies) with provenance and a cross-match."""
@@ -62,26 +53,6 @@ def portal_alerts(api_alerts):
     table = api_alerts.append_column("xm_vsx_name", pa.array(["V* demo" if i % 5 == 0 else None for i in ids]))
     return table.append_column("provenance", pa.array(
         [[{"module": "snia", "version": "0.1", "model_hash": "9f2c", "status": "ok", "error": None}]] * len(ids)))
-
-
-def write_archive(folder, alerts, **api):
-    """Settings of a fresh embedded archive holding ``alerts``; ``api`` overrides api.* keys.
-
-    The snia module is configured (not run: its outputs are in ``alerts``) so that the
-    portal can tell which module wrote which column.
-    """
-    settings = load_settings(None, env={}, overrides={
-        "archive": {"path": str(folder / "archive.sqlite")},
-        "science": {"modules": [{"name": "snia"}]},
-        "lake": {"root": str(folder / "lake")},
-        "distribution": {"filters": [
-            {"name": "sn", "topic": "t.sn", "expression": "snia_prob > 0.5 and ndethist >= 2"},
-            {"name": "young", "topic": "t.young", "expression": "ndethist <= 3"}]},
-        "api": {"max_results": 500, "default_limit": 50, **api}})
-    writer = ArchiveWriter(settings)
-    writer.write(alerts)
-    writer.close()
-    return settings
 
 
 @pytest.fixture(scope="module")

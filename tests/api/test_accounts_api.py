@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from fink_like.api import create_app
 from fink_like.api.security import RateLimiter
 from fink_like.cli import main
-from conftest import write_archive
+from portal_data import write_archive
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import SKY_EDGES
+from portal_data import SKY_EDGES
 
 BLANK_CHECK = """(img) => {
   const canvas = document.createElement('canvas');

@@ -18,7 +18,7 @@ from fink_like.api.portal.context import PipelineContext
 from fink_like.api.portal.layout import message, object_url, page, query_url, table
 from fink_like.api.portal.search import Search
 from fink_like.archive.model import CLASSES
-from fink_like.archive.output import MEDIA_TYPES, encode, records
+from fink_like.archive.output import MEDIA_TYPES, encode
 from fink_like.errors import QueryError
 from fink_like.text import shown
 
@@ -67,7 +67,7 @@ def portal_router(settings, archive, labels, guard) -> APIRouter:
 
     @router.get("/objects/{object_id}", response_class=HTMLResponse)
     def object_view(object_id: str) -> HTMLResponse:
-        rows = records(archive.object(object_id).table)
+        rows = archive.object(object_id).records()
         if not rows:
             return HTMLResponse(message("Not found", f"object {shown(object_id)} is not in the archive"), 404)
         limits = archive.upper_limits(object_id).to_pylist()
@@ -110,8 +110,8 @@ def search_form(params: dict, topics: list[str]) -> str:
 def results_html(query: Search, result, params: dict) -> str:
     from html import escape
 
-    rows = records(result.table)
-    columns = [c for c in RESULT_COLUMNS if c in result.table.column_names]
+    rows = result.records()
+    columns = [c for c in RESULT_COLUMNS if rows and c in rows[0]]
     base = {k: v for k, v in params.items() if k not in ("cursor",)}
     nav = []
     if params.get("cursor"):

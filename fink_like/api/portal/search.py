@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pyarrow as pa
-
 from fink_like.archive.query import Archive, QueryResult, check_class
 from fink_like.errors import QueryError
 from fink_like.text import shown
@@ -98,12 +96,9 @@ class Search:
             return archive.by_class(self.klass, limit=limit, cursor=cursor, **window)
         else:
             result = archive.window(limit=limit, cursor=cursor, **window)
-        table = result.table
-        if self.klass and table.num_rows:
+        if self.klass:
             label = check_class(self.klass)
-            table = table.filter(pa.array([c == label for c in table.column("class").to_pylist()]))
-        if self.topic and table.num_rows:
-            table = table.filter(pa.array(context.topic_mask(table, self.topic)))
-        elif self.topic:
-            context.topic_mask(table, self.topic)  # still refuse an unknown topic
-        return QueryResult(table, result.next_cursor)
+            result = result.where([row.get("class") == label for row in result.rows])
+        if self.topic:
+            result = result.where(context.topic_mask(result.table, self.topic))
+        return result

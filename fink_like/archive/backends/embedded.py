@@ -34,18 +34,16 @@ def pack_cells(cells: Mapping[bytes, bytes]) -> bytes:
 
 
 def unpack_cells(blob: bytes) -> Cells:
-    """Inverse of :func:`pack_cells`."""
-    view = memoryview(blob)
-    (count,) = _HEADER.unpack_from(view, 0)
-    pos = _HEADER.size
-    cells = {}
+    """Inverse of :func:`pack_cells` (plain slices of the blob: this runs for every row read)."""
+    blob = bytes(blob)
+    (count,) = _HEADER.unpack_from(blob, 0)
+    pos, cells, unpack, size = _HEADER.size, {}, _CELL.unpack_from, _CELL.size
     for _ in range(count):
-        ncol, nval = _CELL.unpack_from(view, pos)
-        pos += _CELL.size
-        column = bytes(view[pos:pos + ncol])
-        pos += ncol
-        cells[column] = bytes(view[pos:pos + nval])
-        pos += nval
+        ncol, nval = unpack(blob, pos)
+        start = pos + size
+        end = start + ncol
+        pos = end + nval
+        cells[blob[start:end]] = blob[end:pos]
     return cells
 
 
