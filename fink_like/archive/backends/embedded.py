@@ -56,6 +56,10 @@ def _merge(old: bytes, new: bytes) -> bytes:
 class EmbeddedBackend(ArchiveBackend):
     """SQLite file at ``path``; safe to share between threads of one process.
 
+    Writes go through one connection under a lock; reads use one connection per thread,
+    so that concurrent readers (the API's request threads) do not wait for each other:
+    WAL mode lets them all read while the writer writes.
+
     Parameters
     ----------
     path
@@ -77,6 +81,8 @@ class EmbeddedBackend(ArchiveBackend):
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open the embedded archive {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         self._families: dict[str, frozenset[bytes]] = {}
         self._load_families()
 
@@ -155,15 +161,35 @@ class EmbeddedBackend(ArchiveBackend):
             params.append((bytes(key), pack_cells(cells)))
         return params
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (opened on first use, closed by :meth:`close`)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise ArchiveError(f"cannot open the embedded archive {self.path}: {exc}") from exc
+            with self._lock:
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _read(self, table: str, sql: str, params=()) -> list:
+        try:
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"archive table {table!r} in {self.path}: {exc}") from exc
+
     def get_many(self, table: str, keys: Sequence[bytes]) -> list[Row]:
         self._families_of(table)
-        out = []
-        with self._lock:
-            for key in keys:
-                hit = self._run(table, f'SELECT cells FROM "{table}" WHERE row = ?', (bytes(key),)).fetchone()
-                if hit is not None:
-                    out.append((bytes(key), unpack_cells(hit[0])))
-        return out
+        found: dict[bytes, bytes] = {}
+        keys = [bytes(k) for k in keys]
+        for i in range(0, len(keys), 500):  # one query per 500 keys (SQLite's parameter limit is higher)
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._read(table, f'SELECT row, cells FROM "{table}" WHERE row IN ({marks})', chunk))
+        return [(k, unpack_cells(found[k])) for k in keys if k in found]
 
     def scan(self, table: str, start: bytes = b"", stop: bytes | None = None,
              limit: int | None = None) -> Iterator[Row]:
@@ -177,9 +203,7 @@ class EmbeddedBackend(ArchiveBackend):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        with self._lock:
-            rows = self._run(table, sql, params).fetchall()
-        return iter([(bytes(k), unpack_cells(v)) for k, v in rows])
+        return iter([(bytes(k), unpack_cells(v)) for k, v in self._read(table, sql, params)])
 
     def delete(self, table: str, key: bytes) -> None:
         self._families_of(table)
@@ -188,6 +212,10 @@ class EmbeddedBackend(ArchiveBackend):
 
     def close(self) -> None:
         with self._lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            self._local = threading.local()
             self._db.close()
 
     def _run(self, table: str, sql: str, params=()):
