@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
-import healpy as hp
 import numpy as np
 import pyarrow as pa
 
@@ -184,6 +183,8 @@ def object_prefix(object_id) -> bytes:
 
 def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[bytes, bytes]]:
     """Key ranges of the pixel index covering the cone: consecutive nested pixels merged."""
+    import healpy as hp  # here, not at the top: it costs ~1 s of imports (matplotlib, pandas)
+
     vec = hp.ang2vec(ra, dec, lonlat=True)
     pixels = np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
                                    inclusive=True, nest=True))
@@ -270,15 +271,30 @@ def _iso_mjd(value) -> float:
 
     from astropy.time import Time
 
+    text = as_utc(str(value))
     with warnings.catch_warnings():
-        # erfa warns of "dubious years" (before 1960, far future): the range check below decides
+        # erfa warns of "dubious years" (before 1960, far future): the range check decides
         warnings.simplefilter("ignore")
         for fmt in ("isot", "iso"):
             try:
-                return float(Time(str(value), format=fmt, scale="utc").mjd)
+                return float(Time(text, format=fmt, scale="utc").mjd)
             except ValueError:
                 continue
-    raise QueryError(f"cannot read date {shown(value)}: give an MJD or ISO-8601 (2025-09-21T03:00)")
+    raise QueryError(f"cannot read date {shown(value)}: give an MJD or ISO-8601 "
+                     "(2025-09-21T03:00 in UTC, or with an offset: +02:00, Z)")
+
+
+def as_utc(text: str) -> str:
+    """An ISO date with an offset (``+02:00``, ``Z``) as the UTC time it means; others as given."""
+    import datetime
+
+    try:
+        parsed = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        return text
+    return parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat()
 
 
 def check_window(since, until) -> tuple[float | None, float | None]:
