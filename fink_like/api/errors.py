@@ -12,8 +12,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fink_like.archive.query import NotFoundError
 from fink_like.errors import ArchiveError, QueryError
@@ -65,6 +66,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": describe(exc)}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # The portal answers people with a page (its token box lets them retry), the API with JSON.
+        headers = getattr(exc, "headers", None)
+        if request.url.path.startswith("/portal"):
+            from fink_like.api.portal.layout import message
+
+            return HTMLResponse(message(f"Error {exc.status_code}", str(exc.detail)), exc.status_code, headers)
+        return JSONResponse({"detail": str(exc.detail)}, exc.status_code, headers)
 
     @app.exception_handler(ArchiveError)
     async def archive_down(request: Request, exc: ArchiveError):

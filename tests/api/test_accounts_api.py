@@ -62,7 +62,8 @@ def test_private_reading_rate_limit_and_cors(private, capsys):
     keys = tokens(private, capsys)
     with TestClient(create_app(private)) as client:
         assert client.get("/latest").status_code == 401
-        assert client.get("/portal/").status_code == 401
+        refused = client.get("/portal/")
+        assert refused.status_code == 401 and "token-box" in refused.text and "needs a token" in refused.text
         auth = {"Authorization": f"Bearer {keys['rea']}"}
         assert client.get("/latest", headers=auth).status_code == 200
         assert client.get("/portal/", cookies={"fink_token": keys["rea"]}).status_code == 200
