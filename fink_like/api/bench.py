@@ -5,11 +5,11 @@
    up to ``spread`` degrees (so a 1 degree cone holds many objects, as in a survey field).
 2. Serve the application with uvicorn on loopback and send requests from ``clients``
    threads: object pages, REST light curves, 1 degree cones (portal page and REST),
-   ``/latest?limit=10000`` in parallel with small requests, and a static file as the
-   reference ceiling (the cost of the HTTP stack alone). Server-side time is read from
+   and a static file as the reference ceiling (the cost of the HTTP stack alone). Server-side time is read from
    the ``Server-Timing`` header every answer carries; client time is measured too.
 
 Prints and writes JSON. It is a benchmark, not a test: numbers depend on the machine.
+``bin/bench_api_load`` measures large pages under parallel load (any version of the code).
 """
 
 from __future__ import annotations
@@ -133,19 +133,6 @@ def scenarios(settings, rng: random.Random, requests: int) -> dict[str, list[str
     }
 
 
-def parallel_latest(base: str, n_big: int = 10) -> dict:
-    """``n_big`` parallel ``/latest?limit=10000`` with small ``/objects`` requests beside them."""
-    import httpx
-
-    with httpx.Client(base_url=base, timeout=300) as client, ThreadPoolExecutor(n_big + 1) as pool:
-        big = [pool.submit(timed, client, "/latest?limit=10000") for _ in range(n_big)]
-        small = []
-        while not all(f.done() for f in big):
-            small.append(timed(client, "/latest?limit=1"))
-        return {"latest_10000": percentiles([f.result() for f in big]),
-                "small_beside_them": percentiles(small) if small else None}
-
-
 def run(settings, data_dir: Path, n: int, requests: int, clients: int, rebuild: bool) -> dict:
     path = Path(settings.archive.path)
     if rebuild and path.exists():
@@ -155,7 +142,6 @@ def run(settings, data_dir: Path, n: int, requests: int, clients: int, rebuild: 
     try:
         rng = random.Random(11)
         results = {name: run_load(base, urls, clients) for name, urls in scenarios(settings, rng, requests).items()}
-        results["parallel_latest"] = parallel_latest(base)
     finally:
         stop()
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "archive": str(path),
