@@ -122,16 +122,14 @@ class Archive(LazyBackend):
         for start, stop in pixel_ranges(ra, dec, radius):
             if stop <= after:
                 continue
-            for key, cells in self.backend.scan(self._table("pixel"), max(start, after), stop):
-                last = key
-                pra, pdec, mjd = (json.loads(cells[c]) for c in (b"i:ra", b"i:dec", b"i:mjd"))
-                if (lo is not None and mjd < lo) or (hi is not None and mjd > hi):
-                    continue
-                sep = float(angular_separation(ra, dec, pra, pdec)) * 3600.0
-                if sep <= radius:
-                    found.append((key.split(b"_", 1)[1], sep))
-                    if len(found) == limit:
-                        break
+            rows = list(self.backend.scan(self._table("pixel"), max(start, after), stop))
+            if rows:
+                last = rows[-1][0]
+            for i, sep in within(rows, ra, dec, radius, lo, hi):
+                found.append((rows[i][0].split(b"_", 1)[1], sep))
+                if len(found) == limit:
+                    last = rows[i][0]
+                    break
             if len(found) == limit:
                 break
         more = len(found) == limit and last is not None
@@ -179,6 +177,25 @@ def object_prefix(object_id) -> bytes:
     except ArchiveError as exc:
         raise QueryError(f"invalid object id {shown(object_id)}: use 1-{ECHO_LIMIT} letters, "
                          "digits, '.', '+', '-'") from exc
+
+
+def within(rows, ra: float, dec: float, radius: float, lo, hi) -> list[tuple[int, float]]:
+    """(index, separation in arcsec) of the pixel-index rows inside the cone and the dates.
+
+    Vectorised: the positions and dates of all rows are parsed by one JSON call and the
+    separations computed in one numpy pass (the per-row cost of a cone search).
+    """
+    if not rows:
+        return []
+    text = b",".join(b"[" + c[b"i:ra"] + b"," + c[b"i:dec"] + b"," + c[b"i:mjd"] + b"]" for _, c in rows)
+    pra, pdec, mjd = np.asarray(json.loads(b"[" + text + b"]"), dtype=float).T
+    sep = angular_separation(ra, dec, pra, pdec) * 3600.0
+    keep = sep <= radius
+    if lo is not None:
+        keep &= mjd >= lo
+    if hi is not None:
+        keep &= mjd <= hi
+    return [(int(i), float(sep[i])) for i in np.flatnonzero(keep)]
 
 
 def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[bytes, bytes]]:
