@@ -51,7 +51,7 @@ Stamp = enum.Enum("Stamp", {f"{k}_{e}": f"{k}.{e}" for k in model.CUTOUT_KINDS f
 def page(result: QueryResult) -> Response:
     """A :class:`Page` serialised once by orjson (NaN as null), without FastAPI's per-value
     re-encoding and without building an Arrow table: the cost of large pages."""
-    body = {"count": len(result.rows), "next_cursor": result.next_cursor, "results": result.records()}
+    body = {"count": len(result.cells), "next_cursor": result.next_cursor, "results": result.records()}
     return Response(orjson.dumps(body), media_type="application/json")
 
 

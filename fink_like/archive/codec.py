@@ -75,6 +75,8 @@ def _key(name: bytes) -> bytes:
     return _dumps(name.decode()).encode()
 
 
+RESULT_FAMILIES = (b"s", b"b", b"a", b"q")
+"""Families of a query's rows: the main table's, and ``q`` for values the query computed."""
 TIMESTAMP_COLUMNS = tuple(f.name for f in CANONICAL_SCHEMA if pa.types.is_timestamp(f.type))
 
 
@@ -88,14 +90,17 @@ def column_order(rows: list[dict], extra_front: tuple[str, ...] = ()) -> list[st
     return front + canonical + sorted(n for n in names if n not in canonical and n not in front)
 
 
+def _iso(milliseconds: int) -> str:
+    import datetime as dt
+
+    return (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=milliseconds)).isoformat()
+
+
 def json_rows(rows: list[dict], extra_front: tuple[str, ...] = ()) -> list[dict]:
     """Rows as the API answers them: every column in :func:`column_order` (absent ones null),
     timestamps as ISO-8601 strings, exactly as ``records(rows_to_table(rows))`` but without
     building the Arrow table. NaN becomes null when serialised (orjson).
     """
-    import datetime as dt
-
-    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     names = column_order(rows, extra_front)
     stamps = [n for n in TIMESTAMP_COLUMNS if n in names]
     out = []
@@ -103,7 +108,7 @@ def json_rows(rows: list[dict], extra_front: tuple[str, ...] = ()) -> list[dict]
         record = {n: row.get(n) for n in names}
         for n in stamps:
             if record[n] is not None:
-                record[n] = (epoch + dt.timedelta(milliseconds=record[n])).isoformat()
+                record[n] = _iso(record[n])
         out.append(record)
     return out
 

@@ -34,15 +34,21 @@ class NotFoundError(QueryError):
 
 @dataclass(frozen=True)
 class QueryResult:
-    """One page of results: decoded ``rows`` (one per alert) and ``next_cursor`` (None: last page).
+    """One page of results: the archived ``cells`` of each alert and ``next_cursor`` (None: last page).
 
-    ``table`` is the page as an Arrow table (canonical types); ``records()`` the page as
-    JSON-ready dicts, built straight from the rows (the API's fast path).
+    Decoding is lazy: ``rows`` (dicts), ``table`` (Arrow, canonical types) and
+    ``records()`` (JSON-ready dicts, built from the rows without an Arrow table: the API's
+    path). Values the query computes, such as a cone's ``separation_arcsec``, are cells
+    of family ``q``.
     """
 
-    rows: list[dict]
+    cells: list[dict[bytes, bytes]]
     next_cursor: str | None = None
     extra_front: tuple[str, ...] = ()
+
+    @cached_property
+    def rows(self) -> list[dict]:
+        return [codec.decode_cells(c, codec.RESULT_FAMILIES) for c in self.cells]
 
     @cached_property
     def table(self) -> pa.Table:
@@ -53,7 +59,7 @@ class QueryResult:
 
     def where(self, keep: list[bool]) -> "QueryResult":
         """The same page with only the rows where ``keep`` is true (same cursor)."""
-        return QueryResult([r for r, k in zip(self.rows, keep) if k], self.next_cursor, self.extra_front)
+        return QueryResult([c for c, k in zip(self.cells, keep) if k], self.next_cursor, self.extra_front)
 
 
 class Archive(LazyBackend):
@@ -135,8 +141,8 @@ class Archive(LazyBackend):
         more = len(found) == limit and last is not None
         rows = self.backend.get_many(self._table("alerts"), [k for k, _ in found])
         seps = dict(found)
-        decoded = [dict(codec.decode_cells(c), separation_arcsec=seps[k]) for k, c in rows]
-        return QueryResult(decoded, self.cursors.encode(last) if more else None, ("separation_arcsec",))
+        cells = [{**c, b"q:separation_arcsec": codec.encode_value(seps[k])} for k, c in rows]
+        return QueryResult(cells, self.cursors.encode(last) if more else None, ("separation_arcsec",))
 
     def cutout(self, alert_id: int, kind: str) -> bytes:
         """The gzipped FITS stamp ``kind`` (science, template, difference) of one alert."""
@@ -166,8 +172,7 @@ class Archive(LazyBackend):
 
     def _page(self, rows, scanned, limit) -> QueryResult:
         more = len(scanned) > limit
-        return QueryResult([codec.decode_cells(c) for _, c in rows],
-                           self.cursors.encode(scanned[limit - 1][0]) if more else None)
+        return QueryResult([c for _, c in rows], self.cursors.encode(scanned[limit - 1][0]) if more else None)
 
 
 def object_prefix(object_id) -> bytes:
