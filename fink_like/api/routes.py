@@ -7,6 +7,7 @@ the next page. Parameters carry their ranges in the OpenAPI schema (``/openapi.j
 # No ``from __future__ import annotations``: FastAPI reads the Annotated aliases defined
 # inside the router functions at runtime.
 import enum
+import threading
 from typing import Annotated, Any
 
 import orjson
@@ -48,6 +49,22 @@ Stamp = enum.Enum("Stamp", {f"{k}_{e}": f"{k}.{e}" for k in model.CUTOUT_KINDS f
                   type=str)
 
 
+LARGE_PAGE = 1000
+"""Pages of more rows than this are built at most :data:`LARGE_PAGES_AT_ONCE` at a time."""
+LARGE_PAGES_AT_ONCE = 2
+_large = threading.BoundedSemaphore(LARGE_PAGES_AT_ONCE)
+
+
+def paged(limit: int | None, query) -> Response:
+    """``page(query())``; large pages queue for one of two slots. Building a page is pure
+    Python under the GIL: ten built at once starve every other request (and the server's
+    event loop), so small requests beside them would wait seconds."""
+    if limit is not None and limit > LARGE_PAGE:
+        with _large:
+            return page(query())
+    return page(query())
+
+
 def page(result: QueryResult) -> Response:
     """A :class:`Page` serialised once by orjson (NaN as null), without FastAPI's per-value
     re-encoding and without building an Arrow table: the cost of large pages."""
@@ -66,31 +83,32 @@ def rest_router(archive: Archive, labels, guard, max_results: int) -> APIRouter:
                                          description="next_cursor of the previous page")]
     Since = Annotated[str | None, Query(max_length=64, description=f"earliest observation: {DATE}")]
     Until = Annotated[str | None, Query(max_length=64, description=f"latest observation: {DATE}")]
-    paged = {"response_model": Page, "responses": responses(404) | {200: {"model": Page}}}
+    listing = {"response_model": Page, "responses": responses(404) | {200: {"model": Page}}}
 
-    @router.get("/objects/{object_id}", summary="Light curve: every alert of one object, in time order", **paged)
+    @router.get("/objects/{object_id}", summary="Light curve: every alert of one object, in time order", **listing)
     def get_object(object_id: ObjectId, limit: Limit = None, cursor: Cursor = None):
-        return page(archive.object(object_id, limit=limit, cursor=cursor))
+        return paged(limit, lambda: archive.object(object_id, limit=limit, cursor=cursor))
 
-    @router.get("/cone", summary="Alerts within a radius (arcsec) of a sky position (degrees)", **paged)
+    @router.get("/cone", summary="Alerts within a radius (arcsec) of a sky position (degrees)", **listing)
     def cone(ra: Annotated[float, Query(ge=0, le=360, description="right ascension, degrees")],
              dec: Annotated[float, Query(ge=-90, le=90, description="declination, degrees")],
              radius: Annotated[float, Query(gt=0, le=MAX_RADIUS_ARCSEC, description="arcseconds")],
              since: Since = None, until: Until = None, limit: Limit = None, cursor: Cursor = None):
-        return page(archive.cone(ra, dec, radius, since=since, until=until, limit=limit, cursor=cursor))
+        return paged(limit, lambda: archive.cone(ra, dec, radius, since=since, until=until, limit=limit,
+                                                 cursor=cursor))
 
-    @router.get("/classes/{name}", summary="Latest alerts of one archive class", **paged)
+    @router.get("/classes/{name}", summary="Latest alerts of one archive class", **listing)
     def by_class(name: Annotated[str, Path(max_length=64, description=", ".join(model.CLASSES))],
                  since: Since = None, until: Until = None, limit: Limit = None, cursor: Cursor = None):
-        return page(archive.by_class(name, since=since, until=until, limit=limit, cursor=cursor))
+        return paged(limit, lambda: archive.by_class(name, since=since, until=until, limit=limit, cursor=cursor))
 
-    @router.get("/latest", summary="The most recent alerts, newest first", **paged)
+    @router.get("/latest", summary="The most recent alerts, newest first", **listing)
     def latest(limit: Limit = None, cursor: Cursor = None):
-        return page(archive.latest(limit=limit, cursor=cursor))
+        return paged(limit, lambda: archive.latest(limit=limit, cursor=cursor))
 
-    @router.get("/window", summary="Alerts observed between two dates, newest first", **paged)
+    @router.get("/window", summary="Alerts observed between two dates, newest first", **listing)
     def window(since: Since = None, until: Until = None, limit: Limit = None, cursor: Cursor = None):
-        return page(archive.window(since=since, until=until, limit=limit, cursor=cursor))
+        return paged(limit, lambda: archive.window(since=since, until=until, limit=limit, cursor=cursor))
 
     @router.get("/alerts/{alert_id}/cutouts/{stamp}", response_class=Response,
                 summary="One cutout as plain FITS or as a PNG (ZScale + asinh, at least 240 px)",
