@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fink_like.archive import model
 from fink_like.archive.backends import LazyBackend
 from fink_like.errors import FinkLikeError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 ROLES = ("reader", "annotator", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9.\-]{1,64}$")
@@ -53,9 +53,9 @@ class Accounts(LazyBackend):
     def add_user(self, name: str, role: str) -> str:
         """Create (or change the role of) ``name``; return a new token for it."""
         if not _NAME.match(name or ""):
-            raise AccountError(f"invalid user name {shown(name)}: use 1-64 letters, digits, '.', '-'")
+            raise AccountError(f"invalid user name {echo(name)}: use 1-64 letters, digits, '.', '-'")
         if role not in ROLES:
-            raise AccountError(f"unknown role {shown(role)}: use one of {', '.join(ROLES)}")
+            raise AccountError(f"unknown role {echo(role)}: use one of {', '.join(ROLES)}")
         self.backend.put(self._table("users"), name.encode(), {
             b"u:role": role.encode(), b"u:created": _now().encode()})
         return self.issue_token(name)
@@ -63,7 +63,7 @@ class Accounts(LazyBackend):
     def issue_token(self, name: str) -> str:
         """A new token for an existing user (older tokens stay valid until revoked)."""
         if self.user(name) is None:
-            raise AccountError(f"no user {shown(name)}: create it with `fink-like users add`")
+            raise AccountError(f"no user {echo(name)}: create it with `fink-like users add`")
         token = "fl_" + secrets.token_urlsafe(32)
         self.backend.put(self._table("tokens"), token_hash(token).encode(), {
             b"t:user": name.encode(), b"t:created": _now().encode()})
@@ -72,7 +72,7 @@ class Accounts(LazyBackend):
     def remove_user(self, name: str) -> int:
         """Delete ``name`` and every token of it; return how many tokens were revoked."""
         if self.user(name) is None:
-            raise AccountError(f"no user {shown(name)}")
+            raise AccountError(f"no user {echo(name)}")
         revoked = [k for k, c in self.backend.scan(self._table("tokens")) if c.get(b"t:user") == name.encode()]
         for key in revoked:
             self.backend.delete(self._table("tokens"), key)

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fink_like.archive.query import NotFoundError
 from fink_like.errors import ArchiveError, QueryError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def describe(exc: RequestValidationError) -> str:
     for err in exc.errors()[:4]:
         loc = [str(x) for x in err.get("loc", ())]
         where = f"{loc[0]} parameter {'.'.join(loc[1:])!r}" if len(loc) > 1 else "request"
-        got = f" (got {shown(err['input'])})" if err.get("input") is not None and len(loc) > 1 else ""
+        got = f" (got {echo(err['input'])})" if err.get("input") is not None and len(loc) > 1 else ""
         parts.append(f"{where}: {err.get('msg', 'invalid')}{got}")
     return "; ".join(parts)
 

@@ -16,7 +16,7 @@ import hmac
 import os
 
 from fink_like.errors import QueryError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 _PROCESS_KEY = os.urandom(32)
 _TAG = 16
@@ -43,7 +43,7 @@ class Cursors:
 
     def decode(self, cursor: str) -> bytes:
         """The row key inside ``cursor``; QueryError when the server did not issue it."""
-        problem = f"invalid cursor {shown(cursor)}: pass back next_cursor from a previous page"
+        problem = f"invalid cursor {echo(cursor)}: pass back next_cursor from a previous page"
         try:
             text = cursor.encode("ascii")
             raw = base64.b64decode(text + b"=" * (-len(text) % 4), altchars=b"-_", validate=True)

@@ -16,7 +16,7 @@ from fink_like.archive import model
 from fink_like.archive.backends import LazyBackend
 from fink_like.archive.query import object_prefix
 from fink_like.errors import QueryError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 MAX_COMMENT = 2000
 _LABEL = re.compile(r"^[\w .+\-/()]{1,64}$")
@@ -26,7 +26,7 @@ def check_label(label, comment) -> tuple[str, str]:
     """A clean (label, comment): a label of 1-64 word characters, a comment of at most 2000."""
     label = str(label or "").strip()
     if not _LABEL.match(label):
-        raise QueryError(f"invalid label {shown(label)}: use 1-64 letters, digits, spaces or . + - / ( )")
+        raise QueryError(f"invalid label {echo(label)}: use 1-64 letters, digits, spaces or . + - / ( )")
     comment = str(comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise QueryError(f"comment is {len(comment)} characters long: at most {MAX_COMMENT}")
@@ -47,7 +47,7 @@ class Labels(LazyBackend):
         prefix = object_prefix(object_id)
         alerts = model.table_name(self.settings.archive.table_prefix, "alerts")
         if not list(self.backend.scan_prefix(alerts, prefix, limit=1)):
-            raise NotFoundError(f"object {shown(object_id)} is not in the archive")
+            raise NotFoundError(f"object {echo(object_id)} is not in the archive")
         when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         entry = {"object_id": object_id, "label": label, "comment": comment, "user": user, "time": when}
         cells = {f"l:{k}".encode(): json.dumps(v).encode() for k, v in entry.items()}

@@ -22,7 +22,7 @@ from fink_like.archive import codec, model
 from fink_like.archive.backends import LazyBackend, prefix_stop
 from fink_like.archive.cursors import Cursors
 from fink_like.errors import ArchiveError, QueryError
-from fink_like.text import ECHO_LIMIT, shown
+from fink_like.secrets import echo
 
 MAX_RADIUS_ARCSEC = 5 * 3600.0
 """Largest cone radius (5 degrees): at NSIDE 128 such a cone touches ~400 index pixels."""
@@ -147,11 +147,11 @@ class Archive(LazyBackend):
     def cutout(self, alert_id: int, kind: str) -> bytes:
         """The gzipped FITS stamp ``kind`` (science, template, difference) of one alert."""
         if kind not in model.CUTOUT_KINDS:
-            raise QueryError(f"unknown cutout {shown(kind)}: use one of {', '.join(model.CUTOUT_KINDS)}")
+            raise QueryError(f"unknown cutout {echo(kind)}: use one of {', '.join(model.CUTOUT_KINDS)}")
         try:
             key = model.cutout_key(int(alert_id))
         except Exception as exc:
-            raise QueryError(f"invalid alert id {shown(alert_id)}: a non-negative integer is expected") from exc
+            raise QueryError(f"invalid alert id {echo(alert_id)}: a non-negative integer is expected") from exc
         cells = self.backend.get(self._table("cutouts"), key)
         if not cells or f"c:{kind}".encode() not in cells:
             raise NotFoundError(f"no {kind} cutout archived for alert {alert_id}")
@@ -180,7 +180,7 @@ def object_prefix(object_id) -> bytes:
     try:
         return model.object_prefix(str(object_id))
     except ArchiveError as exc:
-        raise QueryError(f"invalid object id {shown(object_id)}: use 1-{ECHO_LIMIT} letters, "
+        raise QueryError(f"invalid object id {echo(object_id)}: use 1-64 letters, "
                          "digits, '.', '+', '-'") from exc
 
 
@@ -231,8 +231,8 @@ def check_cone(ra, dec, radius) -> tuple[float, float, float]:
     try:
         ra, dec, radius = float(ra), float(dec), float(radius)
     except (TypeError, ValueError) as exc:
-        raise QueryError(f"ra, dec and radius must be numbers, got {shown(ra)}, {shown(dec)}, "
-                         f"{shown(radius)}") from exc
+        raise QueryError(f"ra, dec and radius must be numbers, got {echo(ra)}, {echo(dec)}, "
+                         f"{echo(radius)}") from exc
     if not all(map(math.isfinite, (ra, dec, radius))):
         raise QueryError("ra, dec and radius must be finite numbers")
     if not -90.0 <= dec <= 90.0:
@@ -254,9 +254,9 @@ def check_limit(limit, default: int, maximum: int) -> int:
         try:
             number = float(limit)
         except (TypeError, ValueError) as exc:
-            raise QueryError(f"limit must be an integer, got {shown(limit)}") from exc
+            raise QueryError(f"limit must be an integer, got {echo(limit)}") from exc
         if not number.is_integer():
-            raise QueryError(f"limit must be an integer, got {shown(limit)}")
+            raise QueryError(f"limit must be an integer, got {echo(limit)}")
         value = int(number)
     if not 1 <= value <= maximum:
         raise QueryError(f"limit {value} must be between 1 and {maximum} (api.max_results)")
@@ -268,7 +268,7 @@ def check_class(name: str) -> str:
     for label in model.CLASSES:
         if str(name).strip().lower() == label.lower():
             return label
-    raise QueryError(f"unknown class {shown(name)}; known classes: {', '.join(model.CLASSES)}")
+    raise QueryError(f"unknown class {echo(name)}; known classes: {', '.join(model.CLASSES)}")
 
 
 def parse_time(value) -> float | None:
@@ -283,7 +283,7 @@ def parse_time(value) -> float | None:
         # the dates a row key can hold: (0, MJD_MAX) at micro-day resolution
         model.encode_mjd(mjd)
     except (ArchiveError, ValueError, OverflowError) as exc:
-        raise QueryError(f"date {shown(value)} is outside the archive's MJD range "
+        raise QueryError(f"date {echo(value)} is outside the archive's MJD range "
                          f"(0.000001, {model.MJD_MAX - 1e-6:.6f})") from exc
     return mjd
 
@@ -302,7 +302,7 @@ def _iso_mjd(value) -> float:
                 return float(Time(text, format=fmt, scale="utc").mjd)
             except ValueError:
                 continue
-    raise QueryError(f"cannot read date {shown(value)}: give an MJD or ISO-8601 "
+    raise QueryError(f"cannot read date {echo(value)}: give an MJD or ISO-8601 "
                      "(2025-09-21T03:00 in UTC, or with an offset: +02:00, Z)")
 
 
@@ -322,5 +322,5 @@ def as_utc(text: str) -> str:
 def check_window(since, until) -> tuple[float | None, float | None]:
     lo, hi = parse_time(since), parse_time(until)
     if lo is not None and hi is not None and lo > hi:
-        raise QueryError(f"since ({shown(since)}) is after until ({shown(until)})")
+        raise QueryError(f"since ({echo(since)}) is after until ({echo(until)})")
     return lo, hi

@@ -8,8 +8,6 @@ import io
 import pytest
 from PIL import Image
 
-from fink_like.text import ECHO_LIMIT
-
 OUT_OF_RANGE = ["1e-7", "1e-300", "99999.9999999", "1858-11-17T00:00:00.001", "0", "-5", "100000", "1e308"]
 
 
@@ -48,7 +46,7 @@ def test_echoes_of_bad_input_are_truncated(client):
 
 def test_id_message_states_the_64_character_limit(client):
     detail = client.get("/objects/" + "a" * 65).json()["detail"]
-    assert f"1-{ECHO_LIMIT}" in detail and "65 characters" in detail
+    assert "1-64" in detail and "65 characters" in detail
 
 
 @pytest.mark.parametrize("row", [0, -1])

@@ -48,7 +48,7 @@ def test_radius_with_units(text, arcsec):
 def test_bad_angles_are_refused_with_the_value(call, text):
     with pytest.raises(QueryError) as info:
         call(text)
-    assert repr(text[:64])[:-1] in str(info.value)
+    assert repr(text[:60])[:-1] in str(info.value)
 
 
 def test_class_search_pages_and_downloads(portal, portal_alerts):

@@ -20,7 +20,7 @@ from fink_like.api.portal.search import Search
 from fink_like.archive.model import CLASSES
 from fink_like.archive.output import MEDIA_TYPES, encode
 from fink_like.errors import QueryError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 RESULT_COLUMNS = ["object_id", "alert_id", "survey", "mjd", "ra", "dec", "band", "mag", "class",
                   "separation_arcsec"]
@@ -59,7 +59,7 @@ def portal_router(settings, archive, labels, guard) -> APIRouter:
                  since: Text = "", until: Text = "", limit: Annotated[int, Query(ge=1)] = 1000,
                  cursor: Annotated[str | None, Query(max_length=512)] = None) -> Response:
         if fmt not in MEDIA_TYPES:
-            raise QueryError(f"unknown download format {shown(fmt)}: use csv, json or parquet")
+            raise QueryError(f"unknown download format {echo(fmt)}: use csv, json or parquet")
         query = searched(object_id, ra, dec, radius, klass, topic, since, until)
         table_ = query.run(archive, context, min(limit, settings.api.max_results), cursor).table
         return Response(encode(table_, fmt), media_type=MEDIA_TYPES[fmt],
@@ -69,7 +69,7 @@ def portal_router(settings, archive, labels, guard) -> APIRouter:
     def object_view(object_id: str) -> HTMLResponse:
         rows = archive.object(object_id).records()
         if not rows:
-            return HTMLResponse(message("Not found", f"object {shown(object_id)} is not in the archive"), 404)
+            return HTMLResponse(message("Not found", f"object {echo(object_id)} is not in the archive"), 404)
         limits = archive.upper_limits(object_id).to_pylist()
         return HTMLResponse(object_page.render(object_id, rows, limits, labels.history(object_id),
                                                context.module_of))

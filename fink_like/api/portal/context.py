@@ -13,7 +13,7 @@ from functools import cached_property
 import pyarrow as pa
 
 from fink_like.errors import FinkLikeError, QueryError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class PipelineContext:
         """Which rows of ``table`` the topic's filter selects (missing columns count as null)."""
         spec = self.topics.get(topic)
         if spec is None:
-            raise QueryError(f"unknown topic {shown(topic)}; topics: {', '.join(self.topics) or 'none'}")
+            raise QueryError(f"unknown topic {echo(topic)}; topics: {', '.join(self.topics) or 'none'}")
         mask = self.engine.evaluate(conform(table, self.schema))[spec.name]
         return [bool(v) for v in mask.fill_null(False).to_pylist()]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fink_like.archive.query import Archive, QueryResult, check_class
 from fink_like.errors import QueryError
-from fink_like.text import shown
+from fink_like.secrets import echo
 
 _RADIUS = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(arcsec|arcmin|deg|d|\"|''|'|s|m|°)?\s*$")
 _UNITS = {None: 1.0, "arcsec": 1.0, '"': 1.0, "''": 1.0, "s": 1.0, "arcmin": 60.0, "'": 60.0, "m": 60.0,
@@ -28,7 +28,7 @@ def parse_dec(text: str) -> float:
     """Dec in degrees from ``-5.2``, ``-05:12:00`` or ``-5d12m00s``, within [-90, 90]."""
     value = _angle(text, "dec", hours=False)
     if not -90 <= value <= 90:
-        raise QueryError(f"dec {shown(text)} is outside [-90, 90] degrees")
+        raise QueryError(f"dec {echo(text)} is outside [-90, 90] degrees")
     return value
 
 
@@ -38,7 +38,7 @@ def _angle(text: str, what: str, hours: bool) -> float:
 
     text = str(text).strip()
     if len(text) > 40:
-        raise QueryError(f"{what} {shown(text)} is too long to be an angle")
+        raise QueryError(f"{what} {echo(text)} is too long to be an angle")
     try:
         value = float(text)
     except ValueError:
@@ -46,10 +46,10 @@ def _angle(text: str, what: str, hours: bool) -> float:
         try:
             value = Angle(text, unit=u.hourangle if sexagesimal else u.deg).degree
         except (ValueError, TypeError, u.UnitsError) as exc:
-            raise QueryError(f"cannot read {what} {shown(text)}: give degrees (193.82) or sexagesimal "
+            raise QueryError(f"cannot read {what} {echo(text)}: give degrees (193.82) or sexagesimal "
                              f"({'12:55:16.8' if hours else '-05:12:00'})") from exc
     if value != value or value in (float("inf"), float("-inf")):
-        raise QueryError(f"{what} {shown(text)} must be a finite angle")
+        raise QueryError(f"{what} {echo(text)} must be a finite angle")
     return float(value) % 360.0 if hours else float(value)
 
 
@@ -57,7 +57,7 @@ def parse_radius(text: str) -> float:
     """Radius in arcseconds from ``5``, ``5 arcsec``, ``2'``, ``1.5 arcmin`` or ``1 deg``."""
     match = _RADIUS.match(str(text))
     if not match:
-        raise QueryError(f"cannot read radius {shown(text)}: give a number and a unit "
+        raise QueryError(f"cannot read radius {echo(text)}: give a number and a unit "
                          "(arcsec, arcmin, deg), e.g. 30 arcsec or 1 deg")
     return float(match.group(1)) * _UNITS[match.group(2)]
 

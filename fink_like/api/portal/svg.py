@@ -115,7 +115,7 @@ def bars(labels: list[str], values: list[float], width=520, height=220, xlabel="
     """A bar chart, one bar per label (histograms pass their bin edges as labels)."""
     n = max(len(values), 1)
     top = max(values) if values and max(values) > 0 else 1
-    left, bottom, inner_w, inner_h = 48, 40, width - 60, height - 52
+    left, inner_w, inner_h = 48, width - 60, height - 52
     out = [f'<svg class="{cls}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
            'xmlns="http://www.w3.org/2000/svg" role="img">']
     for i, (label, value) in enumerate(zip(labels, values)):
