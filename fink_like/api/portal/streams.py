@@ -48,11 +48,18 @@ def mjd_night(mjd: float) -> str:
 
 
 def classes_per_night(archive) -> dict[str, Counter]:
-    """night -> Counter of archive classes, from the keys of the class index."""
-    out: dict[str, Counter] = defaultdict(Counter)
+    """night -> Counter of archive classes, from the keys of the class index.
+
+    Counted by (class, integer MJD) first: a UTC night starts at an integer MJD, so the
+    date is computed once per day rather than once per alert.
+    """
+    days = Counter()
     for key, _ in archive.backend.scan(archive._table("class")):
-        label, inv, _rest = key.decode().split("_", 2)
-        out[mjd_night(model.MJD_MAX - float(inv))][label] += 1
+        label, inv, _rest = key.split(b"_", 2)
+        days[label, int(model.MJD_MAX - float(inv))] += 1
+    out: dict[str, Counter] = defaultdict(Counter)
+    for (label, day), n in days.items():
+        out[mjd_night(day)][label.decode()] += n
     return dict(out)
 
 
