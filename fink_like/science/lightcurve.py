@@ -168,15 +168,15 @@ def _band_code(band: str) -> int:
     return BANDS.index(band)
 
 
-def columns(kind: str, names: Sequence[str] = ()) -> tuple[str, ...]:
+def columns(kind: str, names: Sequence[str] = (), *, band: bool = True) -> tuple[str, ...]:
     """The canonical columns that :func:`read_points` reads for these fields.
 
     Use it to declare a module's ``inputs``: ``columns("lc", ("flux", "fluxerr"))`` is
-    ``("lc_mjd", "lc_band", "lc_flux", "lc_fluxerr")``.
+    ``("lc_mjd", "lc_band", "lc_flux", "lc_fluxerr")``; ``band=False`` leaves out the band.
     """
     if kind not in _STORED:
         raise PluginError(f"unknown light-curve kind {kind!r}; expected one of {sorted(_STORED)}")
-    stored: list[str] = ["mjd", "band"]
+    stored: list[str] = ["mjd", "band"] if band else ["mjd"]
     for name in names:
         for source in _DERIVED.get(kind, {}).get(name, (name,)):
             if source not in _STORED[kind]:
@@ -188,7 +188,7 @@ def columns(kind: str, names: Sequence[str] = ()) -> tuple[str, ...]:
 
 
 def read_points(table: pa.Table, kind: str = "lc", names: Sequence[str] = (), *,
-                unknown_band: str = "raise") -> Points:
+                unknown_band: str = "raise", band: bool = True) -> Points:
     """Flatten the ``kind`` lists of ``table`` into :class:`Points` (``mjd`` and ``band`` always).
 
     Parameters
@@ -201,6 +201,8 @@ def read_points(table: pa.Table, kind: str = "lc", names: Sequence[str] = (), *,
         Fields to read besides ``mjd`` and ``band`` (see the module docstring).
     unknown_band : {"raise", "keep"}
         What to do with a band outside :data:`BANDS`: raise, or keep it with code -1.
+    band : bool
+        False to skip reading ``<kind>_band`` (every code is then -1).
 
     Raises
     ------
@@ -210,7 +212,7 @@ def read_points(table: pa.Table, kind: str = "lc", names: Sequence[str] = (), *,
     """
     if unknown_band not in ("raise", "keep"):
         raise PluginError(f"unknown_band must be 'raise' or 'keep', got {unknown_band!r}")
-    wanted = columns(kind, names)
+    wanted = columns(kind, names, band=band)
     flat, lengths = {}, None
     for column in wanted:
         flat[column], n = _flatten(table, column)
@@ -221,13 +223,14 @@ def read_points(table: pa.Table, kind: str = "lc", names: Sequence[str] = (), *,
             raise AlertError("ragged_history",
                              f"row {i}: {column} has {n[i]} values but {wanted[0]} has {lengths[i]}")
     row = np.repeat(np.arange(table.num_rows, dtype=np.int64), lengths)
-    band = _band_codes(flat[f"{kind}_band"], f"{kind}_band", unknown_band)
-    values = {c[len(kind) + 1:]: _floats(v) for c, v in flat.items() if c != f"{kind}_band"}
+    codes = (_band_codes(flat.pop(f"{kind}_band"), f"{kind}_band", unknown_band) if band
+             else np.full(len(row), -1, dtype=np.int64))
+    values = {c[len(kind) + 1:]: _floats(v) for c, v in flat.items()}
     for name in names:
         if name in _DERIVED.get(kind, {}):
             values[name] = _derive(name, values)
     keep = {"mjd", *names}
-    return Points(kind, table.num_rows, row, band, **{k: v for k, v in values.items() if k in keep})
+    return Points(kind, table.num_rows, row, codes, **{k: v for k, v in values.items() if k in keep})
 
 
 def _flatten(table: pa.Table, column: str) -> tuple[pa.Array, np.ndarray]:

@@ -147,3 +147,10 @@ def test_empty_batch():
                       "lc_band": pa.array([], pa.list_(pa.string()))})
     points = read_points(table)
     assert len(points) == 0 and points.counts().tolist() == [] and points.groups()[0].size == 0
+
+
+def test_times_only_without_the_band():
+    table = pa.table({"ul_mjd": [[1.0, 2.0], [3.0]]})
+    assert columns("ul", band=False) == ("ul_mjd",)
+    points = read_points(table, "ul", band=False)
+    assert points.mjd.tolist() == [1.0, 2.0, 3.0] and points.band.tolist() == [-1, -1, -1]
