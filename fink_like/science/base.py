@@ -79,6 +79,9 @@ class ScienceModule(abc.ABC):
 
     #: the parameters given to :meth:`load`; set by the registry before ``load`` runs.
     params: dict[str, Any]
+    #: the version of the model artifact in use (``"v2"``), set by :meth:`load` for modules
+    #: whose models are versioned; the provenance records it next to ``model_hash``.
+    model_version: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -91,3 +91,23 @@ class NeedsHistory(ScienceModule):
 
     def process(self, batch: pa.Table) -> dict:
         return {"deepest_limit": [max(v) for v in batch["ul_maglim"].to_pylist()]}
+
+
+class PickyAboutOneAlert(ScienceModule):
+    """Toy module that raises on any batch holding the alert ``params["bad_id"]``."""
+
+    name = "picky"
+    version = "1.0"
+    inputs = ("alert_id", "mag")
+    outputs = {"picky_mag": pa.float64()}
+    calls = 0
+
+    def load(self, params: dict) -> None:
+        self.bad_id = int(params["bad_id"])
+
+    def process(self, batch: pa.Table) -> dict:
+        type(self).calls += 1
+        ids = batch["alert_id"].to_pylist()
+        if self.bad_id in ids:
+            raise ValueError(f"cannot score alert {self.bad_id}")
+        return {"picky_mag": batch["mag"]}
