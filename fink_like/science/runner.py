@@ -24,7 +24,7 @@ from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule
 from fink_like.science.isolation import describe, isolate
 from fink_like.science.registry import (
-    PROVENANCE_COLUMN, check_collisions, declared_outputs, load_module, resolve,
+    PROVENANCE_COLUMN, check_collisions, declared_outputs, load_module, pin_specs, resolve,
 )
 
 log = logging.getLogger("fink_like.science")
@@ -45,13 +45,15 @@ class _Entry:
 
     def __init__(self, module: ModuleSpec | ScienceModule):
         if isinstance(module, ScienceModule):
-            self.spec, self.instance = None, module
+            self.spec = self.configured = None
+            self.instance = module
             self.cls = type(module)
             self.outputs = declared_outputs(self.cls, getattr(module, "params", {}))
         elif isinstance(module, ModuleSpec):
-            self.spec, self.instance = module, None
+            self.configured, self.instance = module, None
             self.cls = resolve(module.name)
             self.outputs = declared_outputs(self.cls, module.params)
+            self.spec = pin_specs([module])[0]
         else:
             raise PluginError(f"ScienceRunner takes ModuleSpec or ScienceModule items, got {module!r}")
         self.name = self.cls.name
@@ -72,6 +74,12 @@ class _Entry:
             self.model_version = self.instance.model_version
         return self.instance
 
+    def reload(self) -> None:
+        """Pin the configured parameters again (a newer ``latest``) and load on next use."""
+        if self.configured is not None:
+            self.spec = pin_specs([self.configured])[0]
+            self.instance = self.model_hash = self.model_version = self.load_error = None
+
     def __getstate__(self):
         state = dict(self.__dict__)
         if self.spec is not None:
@@ -87,9 +95,11 @@ class ScienceRunner:
     Parameters
     ----------
     modules : sequence of ModuleSpec or ScienceModule
-        Specs (from ``settings.science.modules``; disabled ones are skipped) are resolved
-        now, so an unknown name or a column collision fails on the driver, and loaded on
-        first use in each process. Ready instances must already be loaded and picklable.
+        Specs (from ``settings.science.modules``; disabled ones are skipped) are resolved,
+        their parameters validated and pinned now (:func:`~fink_like.science.registry.pin_specs`),
+        so an unknown name or parameter or a column collision fails on the driver, and
+        every process loads the same model version, on first use. Ready instances must
+        already be loaded and picklable.
 
     Attributes
     ----------
@@ -110,6 +120,15 @@ class ScienceRunner:
     def from_settings(cls, settings) -> "ScienceRunner":
         """The runner for ``settings.science.modules``."""
         return cls(settings.science.modules)
+
+    def reload(self) -> None:
+        """Take the newest model versions now: re-pin every spec, reload on next use.
+
+        The explicit reload of a long-lived runner; a stream takes new versions only when
+        its query restarts (:func:`fink_like.jobs.stream.start` pins once).
+        """
+        for entry in self._entries:
+            entry.reload()
 
     def load_all(self) -> None:
         """Load every module's model in this process now (else it happens on first use)."""

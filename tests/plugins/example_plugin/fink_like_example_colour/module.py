@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fink_like.science.base import ScienceModule
+from fink_like.science.params import Field, ModuleParams
 
 
 def light_curves(batch: pa.Table) -> pd.DataFrame:
@@ -34,8 +35,11 @@ class ColourModule(ScienceModule):
     inputs = ("lc_mjd", "lc_band", "lc_mag")
     outputs = {"ex_g_minus_r": pa.float64(), "ex_rise_rate": pa.float64()}
 
-    def load(self, params: dict) -> None:
-        self.min_days = float(params.get("min_days", 0.5))
+    class Params(ModuleParams):
+        min_days: float = Field(0.5, ge=0)
+
+    def load(self, params: Params) -> None:
+        self.min_days = params.min_days
 
     def process(self, batch: pa.Table) -> dict:
         n = batch.num_rows
