@@ -92,6 +92,26 @@ def read_avro_independently(shared_data):
 
 
 @pytest.fixture
+def publish_snia_version():
+    """``publish(model_dir) -> "vN"``: a new snia version, as ``fink-like al retrain`` publishes one.
+
+    The artifact is the shipped forest re-saved with a marker key (same scores, other
+    bytes, so another hash): a stand-in for a real retrain, which takes minutes.
+    """
+    from fink_like_snia import model
+    from fink_like_snia.module import SHIPPED, SHIPPED_METRICS
+
+    from fink_like.science.active_learning import ModelRegistry
+
+    def publish(model_dir) -> str:
+        artifact = dict(model.load_artifact(SHIPPED), retrained_in_test=True)
+        registry = ModelRegistry(model_dir, SHIPPED, SHIPPED_METRICS)
+        return registry.publish(lambda path: model.save_artifact(artifact, path), {"note": "test retrain"})
+
+    return publish
+
+
+@pytest.fixture
 def make_settings(tmp_path):
     """Settings rooted in a fresh temporary folder, with nested overrides."""
     from fink_like.config import load_settings

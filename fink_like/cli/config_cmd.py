@@ -20,5 +20,12 @@ def run(args, settings) -> int:
 
         print(reference_markdown(), end="")
     else:
+        from fink_like.errors import ConfigError, PluginError
+        from fink_like.science.registry import pin_specs
+
+        try:
+            pin_specs(settings.science.modules)  # every module's parameters, typed: typos fail here
+        except PluginError as exc:
+            raise ConfigError(f"science.modules: {exc}") from exc
         print("configuration OK")
     return 0

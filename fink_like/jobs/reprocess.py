@@ -289,7 +289,9 @@ def reprocess(settings: Settings, since: str, until: str, *, modules: Sequence[s
     specs = choose_modules(settings, modules, module_params)
     key = run_key(specs, settings, archive)
     stages = ("science", "archive") if archive else ("science",)
-    pipeline = Pipeline(with_modules(settings, specs), "raw", stages)
+    from fink_like.science.registry import pin_specs
+
+    pipeline = Pipeline(with_modules(settings, pin_specs(specs)), "raw", stages)  # one model version per run
     state = State(join_uri(settings.spark.checkpoint_dir, "reprocess"))
     nights = raw_nights(settings, first, last)
     say = progress or (lambda line: None)

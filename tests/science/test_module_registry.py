@@ -90,3 +90,15 @@ def test_describe_installed_lists_builtin_modules():
     infos = {i.name: i for i in registry.describe_installed()}
     assert infos["xmatch"].package == "fink-like-xmatch"
     assert infos["xmatch"].inputs == ("ra", "dec")
+
+
+def test_config_check_refuses_a_parameter_typo(tmp_path, capsys):
+    from fink_like.cli import main
+
+    config = tmp_path / "conf.yaml"
+    config.write_text("science:\n  modules:\n    - name: bnn\n      params: {pases: 8}\n")
+    assert main(["--config", str(config), "config", "check"]) == 2
+    assert ("configuration error: science.modules: science module 'bnn': unknown parameter 'pases'"
+            in capsys.readouterr().err)
+    config.write_text("science:\n  modules:\n    - name: bnn\n      params: {passes: 8}\n")
+    assert main(["--config", str(config), "config", "check"]) == 0
