@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fink_like.cli.args import positive_float, positive_int
+from fink_like.cli.args import input_path, positive_float, positive_int
 
 
 def register(sub) -> None:
@@ -13,7 +13,9 @@ def register(sub) -> None:
                        description="Start the embedded Kafka, replay real alerts at --rate, run "
                                    "ingestion -> science -> topics -> archive, print a report and "
                                    "the commands that read the run's data.")
-    p.add_argument("--data", metavar="DIR", help="alert folders to replay (default: simulator.data_dir)")
+    p.add_argument("--data", type=input_path, metavar="DIR",
+                   help="folder with ztf/ and lsst/ alert folders to replay (default: simulator.data_dir; "
+                        "without either folder, a synthetic night)")
     p.add_argument("--rate", type=positive_float, metavar="RATE",
                    help="alerts/s to replay (default: simulator.rate)")
     p.add_argument("--clone-factor", type=positive_int, default=1, metavar="K",
