@@ -4,6 +4,7 @@ Examples
 --------
 ``fink-like al candidates --module snia --input var/lake/science --n 20 --output todo.csv``
 ``fink-like al label labels.csv`` (CSV ``object_id,label``, e.g. ``ZTF21abcdefg,SN Ia``)
+``fink-like al label --from-archive`` (the portal's annotations as the labelling oracle)
 ``fink-like al retrain``
 """
 
@@ -30,9 +31,11 @@ def register(sub) -> None:
     cand.add_argument("--n", type=positive_int, default=20, metavar="N", help="how many candidates (default 20)")
     cand.add_argument("--output", type=output_file, metavar="FILE", help="write the candidates to this CSV file")
     cand.set_defaults(handler=run_candidates)
-    lab = actions.add_parser("label", help="ingest spectroscopic/TNS labels (CSV object_id,label, "
-                                           "or label tables as the oracle)")
-    lab.add_argument("file", type=input_path, metavar="FILE", nargs="?", help="CSV object_id,label")
+    lab = actions.add_parser("label", help="ingest labels: a CSV object_id,label, the archive's annotations, "
+                                           "or label tables as the oracle")
+    lab.add_argument("file", type=input_path, metavar="FILE", nargs="?", help="CSV with header object_id,label")
+    lab.add_argument("--from-archive", action="store_true",
+                     help="use each object's current annotation in the archive (portal labels) instead")
     lab.add_argument("--oracle", type=input_path, action="append", metavar="TABLE",
                      help="label the stored candidates from this label table (ZTF object id or TNS name; "
                           "repeatable, the first wins; formats in fink_like.science.label_tables)")
@@ -114,11 +117,22 @@ def run_candidates(args, settings) -> int:
     return 0
 
 
+def archive_labels(settings) -> list[tuple[str, str]]:
+    """(object_id, label) of every annotated object: its newest annotation (the oracle)."""
+    from fink_like.archive.labels import Labels
+
+    labels = Labels(settings)
+    try:
+        return [(oid, entry["label"]) for oid, entry in labels.current().items()]
+    finally:
+        labels.close()
+
+
 def run_label(args, settings) -> int:
     from fink_like.science.active_learning import read_label_file
 
-    if (args.file is None) == (args.oracle is None):
-        raise UsageError("give either a label FILE or --oracle TABLE")
+    if sum((bool(args.file), bool(args.from_archive), bool(args.oracle))) != 1:
+        raise UsageError("give either a label FILE, --from-archive or --oracle TABLE")
     learner = learner_for(args.module, settings)
     if args.oracle:
         pairs = oracle_labels(learner, args.oracle)
@@ -127,7 +141,8 @@ def run_label(args, settings) -> int:
         print(report.describe(learner.known_labels))
         print(f"labels stored in {learner.workspace.labels_path}")
         return 0
-    report = learner.add_labels(read_label_file(args.file), strict=not args.skip_invalid)
+    pairs = archive_labels(settings) if args.from_archive else read_label_file(args.file)
+    report = learner.add_labels(pairs, strict=not args.skip_invalid)
     print(report.describe(learner.known_labels))
     print(f"labels stored in {learner.workspace.labels_path}")
     return 0 if report.ok else 1
