@@ -153,6 +153,10 @@ def held_out(model, lset, split, ages=TEST_AGES) -> dict:
     test = build_alerts(subset(lset, split.index[split == "test"]), ages)
     p_all = 1.0 / (1.0 + np.exp(-mc_passes(model, test.table)))
     mean, std = p_all.mean(axis=0), p_all.std(axis=0)
+    if getattr(model, "calibration", None):
+        from fink_like.science.training import Isotonic
+
+        mean = Isotonic.from_dict(model.calibration)(mean)
     y = is_positive(test.meta["class"], POSITIVE)
     n_det = np.asarray(test.table["ndethist"])
     out = {}
@@ -182,10 +186,35 @@ def train(labels: Path, epochs: int, seed: int, out: Path) -> dict:
     temperature = fit_temperature_mc(mc_passes(model, val.table), is_positive(val.meta["class"], POSITIVE))
     fold_temperature(model, temperature)
     metrics = {"seed": seed, "epochs": epochs, "labels": str(labels), "n_train_sequences": int(len(y)),
-               "temperature": temperature, "held_out_test": held_out(model, lset, split),
-               "train_seconds": round(time.perf_counter() - start, 1)}
+               "temperature": temperature, "train_seconds": round(time.perf_counter() - start, 1)}
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"config": model.config(), "state_dict": model.state_dict()}, out)
+    return calibrate(labels, out, metrics)
+
+
+def calibrate(labels: Path, out: Path, metrics: dict | None = None) -> dict:
+    """Fit the isotonic map of the MC mean on the validation objects; store it; test metrics.
+
+    The temperature already evens out the scale; the isotonic map fixes what one
+    temperature cannot (young alerts over-confident, old ones under-confident).
+    """
+    import torch
+
+    from fink_like.science.training import Isotonic
+    from fink_like_bnn.module import load_model
+
+    lset = read_labelled(labels)
+    split = split_objects(lset.objects)
+    model = load_model(out)
+    model.calibration = None
+    val = build_alerts(subset(lset, split.index[split == "val"]), VAL_AGES)
+    mean = (1.0 / (1.0 + np.exp(-mc_passes(model, val.table)))).mean(axis=0)
+    calibration = Isotonic.fit(mean, is_positive(val.meta["class"], POSITIVE))
+    torch.save({"config": model.config(), "state_dict": model.state_dict(), "calibration": calibration.to_dict()}, out)
+    model.calibration = calibration.to_dict()
+    metrics = dict(metrics or json.loads(out.with_name("metrics.json").read_text()))
+    metrics["calibration"] = "temperature + isotonic on the validation objects' MC mean"
+    metrics["held_out_test"] = held_out(model, lset, split)
     out.with_name("metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -197,12 +226,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of weights, batch order and augmentation")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--out", type=Path, default=ARTIFACT, help="where to write the weights")
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="keep the weights of --out, refit only the isotonic calibration and the test metrics")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be >= 1")
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.calibrate_only:
+        print(json.dumps(calibrate(args.labels, args.out), indent=2))
+        return 0
     print(json.dumps(train(args.labels, args.epochs, args.seed, args.out), indent=2))
     return 0
 
