@@ -7,7 +7,7 @@ MODULES := $(sort $(wildcard science_modules/*/setup.cfg))
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test venv bench clean lint
+.PHONY: run test venv bench clean lint freeze-science
 
 venv: $(STAMP)
 
@@ -24,6 +24,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5), treated as success"; exit 0; fi; exit $$rc
+
+# Refreeze tests/science/data/science_outputs.parquet after an intended science change
+# (retrained model, new module or canonical column); see tests/README.md.
+freeze-science: $(STAMP)
+	$(PY) tests/science/golden.py --write
 
 bench: $(STAMP)
 	$(VENV)/bin/fink-like --config conf/local.yaml bench
