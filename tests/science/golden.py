@@ -105,11 +105,16 @@ def differences(expected: pa.Table, actual: pa.Table, limit: int = 10) -> list[s
             out.append(f"{name}: type {a.type} frozen, {b.type} now")
         elif not a.equals(b):
             rows = [i for i, (x, y) in enumerate(zip(a.to_pylist(), b.to_pylist())) if x != y and x == x]
-            shown = ", ".join(f"alert {ids[i]}: {a[i].as_py()!r} -> {b[i].as_py()!r}" for i in rows[:3])
+            shown = ", ".join(f"alert {ids[i]}: {_short(a[i].as_py())} -> {_short(b[i].as_py())}" for i in rows[:3])
             out.append(f"{name}: {len(rows)} rows differ ({shown})")
         if len(out) >= limit:
             break
     return out
+
+
+def _short(value, width: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[:width] + "..."
 
 
 def main(argv=None) -> int:
