@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from fink_like.archive import codec, model
 from fink_like.archive.backends import LazyBackend, prefix_stop
-from fink_like.errors import QueryError
+from fink_like.errors import ArchiveError, QueryError
 
 MAX_RADIUS_ARCSEC = 5 * 3600.0
 """Largest cone radius (5 degrees): at NSIDE 128 such a cone touches ~400 index pixels."""
@@ -82,6 +82,20 @@ class Archive(LazyBackend):
         if cursor:
             start = max(start, _after(decode_cursor(cursor)))
         return self._via_index("class", start, stop, limit)
+
+    def sso(self, name: str, limit: int | None = None, cursor: str | None = None) -> QueryResult:
+        """Every alert associated with one known solar-system object (``ssnamenr``), in time order.
+
+        The designation is matched as the survey wrote it, spaces ignored (``2009 PB15`` is
+        ``2009PB15``; Rubin 8.0/9.0 write packed designations such as ``K13L24L``).
+        """
+        limit = check_limit(limit, self.settings.api.max_results, self.settings.api.max_results)
+        try:
+            prefix = model.sso_prefix(name)
+        except ArchiveError as exc:
+            raise QueryError(f"invalid designation {name!r}: {exc}") from exc
+        start = max(_after(decode_cursor(cursor)), prefix) if cursor else prefix
+        return self._via_index("sso", start, prefix_stop(prefix), limit)
 
     def cone(self, ra: float, dec: float, radius: float, since=None, until=None,
              limit: int | None = None, cursor: str | None = None) -> QueryResult:
