@@ -43,6 +43,7 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         archive.close()
+        app.state.events.close()
 
     app = FastAPI(title="fink-like archive API", version=__version__, lifespan=lifespan,
                   description="Alerts archived by fink-like: light curves, cone search, classes, "
@@ -58,6 +59,13 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
     async def archive_down(request: Request, exc: ArchiveError):
         log.error("archive failure on %s: %s", request.url.path, exc)
         return JSONResponse({"detail": f"the archive is unavailable: {exc}"}, status_code=503)
+
+    from fink_like.api.solar_mm import router
+    from fink_like.mm.store import EventStore
+
+    events = EventStore(settings.mm.store)
+    app.state.events = events
+    app.include_router(router(archive, events))
 
     @app.get("/objects/{object_id}", summary="Light curve: every alert of one object, in time order")
     def get_object(object_id: str, limit: Limit = None, cursor: Cursor = None) -> dict:

@@ -1,4 +1,4 @@
-"""``fink-like query object|cone|class|latest``: read the archive from the command line.
+"""``fink-like query object|cone|class|latest|sso|event``: read the archive from the command line.
 
 Cone radius is in arcseconds; dates are MJD numbers or ISO-8601 strings (UTC).
 """
@@ -24,7 +24,11 @@ def register(sub) -> None:
     k.add_argument("name", metavar="NAME", help='e.g. "SN Ia candidate"')
     k.add_argument("--since", help="earliest observation: MJD or ISO date")
     kinds.add_parser("latest", help="the most recent alerts")
-    for parser in (o, c, k, kinds.choices["latest"]):
+    s = kinds.add_parser("sso", help="the alerts of one known solar-system object")
+    s.add_argument("designation", metavar="DESIGNATION", help="as the survey writes it, e.g. 2009PB15, K13L24L")
+    e = kinds.add_parser("event", help="one multi-messenger event and its matched alerts")
+    e.add_argument("event_id", metavar="ID", help="e.g. lvk-S230518h, icecube-137840-57034692")
+    for parser in (o, c, k, kinds.choices["latest"], s, e):
         parser.add_argument("--limit", type=int, help="most rows (default api.default_limit)")
         parser.add_argument("--format", default="table", choices=["table", "json", "csv", "parquet"])
         parser.add_argument("--output", metavar="FILE", help="write here instead of stdout")
@@ -35,6 +39,8 @@ def run(args, settings) -> int:
     from fink_like.archive.output import render
     from fink_like.archive.query import Archive
 
+    if args.kind == "event":
+        return show_event(args, settings)
     archive = Archive(settings)
     try:
         if args.kind == "object":
@@ -42,6 +48,8 @@ def run(args, settings) -> int:
         elif args.kind == "cone":
             result = archive.cone(args.ra, args.dec, args.radius, since=args.since, until=args.until,
                                   limit=args.limit)
+        elif args.kind == "sso":
+            result = archive.sso(args.designation, limit=args.limit)
         elif args.kind == "class":
             result = archive.by_class(args.name, since=args.since, limit=args.limit)
         else:
@@ -51,4 +59,32 @@ def run(args, settings) -> int:
             print(f"(more results: raise --limit, at most {settings.api.max_results})", file=sys.stderr)
     finally:
         archive.close()
+    return 0
+
+
+def show_event(args, settings) -> int:
+    """The event's record (stderr for the table format) and its matched alerts."""
+    import json
+
+    import pyarrow as pa
+
+    from fink_like.archive.output import render
+    from fink_like.mm.store import EventStore, event_matches
+
+    store = EventStore(settings.mm.store)
+    try:
+        record, matches = event_matches(store, args.event_id, args.limit)
+    finally:
+        store.close()
+    if args.format == "json":
+        text = json.dumps({"event": record, "count": len(matches), "matches": matches}, indent=1) + "\n"
+        if args.output:
+            with open(args.output, "w") as handle:
+                handle.write(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.format == "table":
+        print(json.dumps(record, indent=1), file=sys.stderr)
+    render(pa.Table.from_pylist(matches), args.format, args.output)
     return 0
