@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 
 import numpy as np
@@ -11,7 +9,6 @@ import pytest
 
 from fink_like.mm.notices import NoticeError, parse_notice
 from fink_like.mm.regions import Circle, Ellipse, SkyMap
-from fink_like.mm.skymap import multiorder_fits
 
 C, E = "circle", "ellipse"
 # file -> list of (event_id, messenger, alert_type, region kind, region parameters), or the quarantine reason
@@ -134,20 +131,8 @@ def test_sky_map_that_is_invalid_next_to_a_circle_keeps_the_circle(shared_data):
     assert len(event.warnings) == 1 and "healpix_file ignored" in event.warnings[0]
 
 
-def lvk_notice(uniq, density, alert_type="PRELIMINARY", superevent="S250101ab", time="2025-01-01T03:00:00Z",
-               gzipped=False) -> bytes:
-    fits = multiorder_fits(uniq, density)
-    payload = base64.b64encode(gzip.compress(fits) if gzipped else fits).decode()
-    event = None if alert_type == "RETRACTION" else {
-        "time": time, "far": 1e-9, "significant": True, "instruments": ["H1", "L1"], "group": "CBC",
-        "pipeline": "gstlal", "search": "AllSky", "properties": {}, "classification": {"BNS": 0.9},
-        "skymap": payload}
-    return json.dumps({"alert_type": alert_type, "time_created": time, "superevent_id": superevent,
-                       "event": event, "external_coinc": None, "urls": {}}).encode()
-
-
 @pytest.mark.parametrize("gzipped", [False, True])
-def test_lvk_alert_with_multi_order_sky_map(gzipped):
+def test_lvk_alert_with_multi_order_sky_map(gzipped, lvk_notice):
     order = 3
     uniq = 4 * 4 ** order + np.arange(12 * 4 ** order)
     density = np.ones(len(uniq))
