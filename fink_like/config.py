@@ -412,6 +412,9 @@ def _type_name(annotation) -> str:
 def json_default(value) -> str:
     import json
 
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(value)
+    def plain(v):  # sections inside defaults (``mm.windows``, ``mm.store``)
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json")
+        raise TypeError(f"{type(v).__name__} is not JSON serializable")
+
+    return json.dumps(value, default=plain)

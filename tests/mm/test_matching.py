@@ -47,7 +47,7 @@ def gaussian_map(ra0: float, dec0: float, sigma_deg: float) -> tuple[np.ndarray,
     return uniq, dens, flat.ravel()
 
 
-def brute_force(flat: np.ndarray, ra, dec, mjd, before: float, after: float, credible=0.9):
+def brute_force(flat: np.ndarray, ra, dec, mjd, before: float, after: float, credible=0.9, t0=T0):
     """Rows inside the credible region and the time window (flat map, pixel by pixel)."""
     prob = flat * hp.nside2pixarea(NSIDE)
     order = np.argsort(-flat, kind="stable")
@@ -55,7 +55,7 @@ def brute_force(flat: np.ndarray, ra, dec, mjd, before: float, after: float, cre
     inside = np.zeros(len(flat), dtype=bool)
     inside[order[before_p < credible]] = True
     pix = hp.ang2pix(NSIDE, ra, dec, nest=True, lonlat=True)
-    timely = (mjd >= T0 - before) & (mjd <= T0 + after)
+    timely = (mjd >= t0 - before) & (mjd <= t0 + after)
     return set(np.flatnonzero(inside[pix] & timely).tolist())
 
 
