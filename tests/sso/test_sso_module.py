@@ -190,3 +190,11 @@ def test_empty_batch():
 def test_rubin_known_objects_are_the_9_0_alerts_with_an_ss_object_id(real):
     rubin7 = real.filter(pc.equal(real["survey"], "lsst"))
     assert run(rubin7)["sso_class"].to_pylist().count(KNOWN) == 4
+
+
+def test_real_rubin_pair_of_new_sources_is_a_candidate_tracklet(real):
+    out = run(real)
+    rows = [i for i, c in enumerate(out["sso_class"].to_pylist()) if c == CANDIDATE]
+    assert [real["alert_id"][i].as_py() for i in rows] == [169298432627310934, 169298433322516820]
+    assert {out["sso_tracklet"][i].as_py() for i in rows} == {"20250905-169298432627310934"}
+    assert out["sso_pa_deg"][rows[0]].as_py() == pytest.approx(1.05, abs=0.01)   # due north
