@@ -228,7 +228,7 @@ class GcnSettings(Section):
     security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = "SASL_SSL"
     client_id: str | None = None
     client_secret: SecretStr | None = None
-    token_url: str = "https://auth.gcn.nasa.gov/oauth2/token"
+    oidc_endpoint: str = "https://auth.gcn.nasa.gov/oauth2/token"
     group_id: str = "fink-like-gcn"
     starting_offsets: Literal["earliest", "latest"] = "latest"
     extra: dict[str, str] = Field(default_factory=dict)

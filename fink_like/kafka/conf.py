@@ -75,7 +75,7 @@ def gcn_conf(g) -> dict:
     """confluent-kafka settings for GCN Kafka (:class:`fink_like.config.GcnSettings`).
 
     ``SASL_SSL`` uses OAUTHBEARER with GCN's client credentials (``gcn.client_id``,
-    ``gcn.client_secret``, the token endpoint ``gcn.token_url``), as GCN's own client does.
+    ``gcn.client_secret``, the token endpoint ``gcn.oidc_endpoint``), as GCN's own client does.
     """
     from fink_like.errors import ConfigError
 
@@ -88,7 +88,7 @@ def gcn_conf(g) -> dict:
             "sasl.mechanisms": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc",
             "sasl.oauthbearer.client.id": g.client_id,
             "sasl.oauthbearer.client.secret": g.client_secret.get_secret_value(),
-            "sasl.oauthbearer.token.endpoint.url": g.token_url,
+            "sasl.oauthbearer.token.endpoint.url": g.oidc_endpoint,
         })
     conf.update(g.extra)
     return conf
