@@ -168,8 +168,12 @@ def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[byte
     import healpy as hp  # here, not at the top: it costs ~1 s of imports (matplotlib, pandas)
 
     vec = hp.ang2vec(ra, dec, lonlat=True)
-    pixels = np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
-                                   inclusive=True, nest=True))
+    return index_ranges(np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
+                                              inclusive=True, nest=True)))
+
+
+def index_ranges(pixels: np.ndarray) -> list[tuple[bytes, bytes]]:
+    """Key ranges of the pixel index for sorted nested pixels, consecutive ones merged."""
     ranges = []
     for run in np.split(pixels, np.flatnonzero(np.diff(pixels) != 1) + 1):
         if len(run):

@@ -25,15 +25,8 @@ class NoticeConsumer(AlertConsumer):
     """An :class:`AlertConsumer` that hands the raw notice bytes over (``alert["value"]``)."""
 
     def poll(self, max_messages: int = 100, timeout: float = 1.0) -> list[Alert]:
-        from fink_like.kafka.errors import translate
-
         out = []
-        for msg in self._consumer.consume(max_messages, timeout):
-            err = msg.error()
-            if err is not None:
-                if err.retriable():
-                    continue
-                raise translate(err, topic=msg.topic(), conf=self.conf)
+        for msg in self.received(max_messages, timeout):
             key = msg.key().decode(errors="replace") if msg.key() else ""
             ts = msg.timestamp()[1]
             out.append(Alert(msg.topic(), msg.partition(), msg.offset(), key, -1,

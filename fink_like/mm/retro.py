@@ -15,12 +15,11 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fink_like.archive import model
-from fink_like.archive.query import Archive
+from fink_like.archive.query import Archive, index_ranges
 from fink_like.mm.match import match_event, match_record
 from fink_like.mm.store import EventStore, StoredEvent
 
@@ -37,15 +36,6 @@ class RetroResult:
     matches: list[dict] = field(default_factory=list)
     published: int = 0
     unpublished: int = 0
-
-
-def pixel_ranges(pixels: np.ndarray) -> list[tuple[bytes, bytes]]:
-    """Key ranges of the pixel index for sorted pixels, consecutive ones merged."""
-    ranges = []
-    for run in np.split(pixels, np.flatnonzero(np.diff(pixels) != 1) + 1):
-        if len(run):
-            ranges.append((model.pixel_prefix(int(run[0])), model.pixel_prefix(int(run[-1]) + 1)))
-    return ranges
 
 
 def search_archive(archive: Archive, event: StoredEvent, limit: int) -> RetroResult:
@@ -79,7 +69,7 @@ def search_archive(archive: Archive, event: StoredEvent, limit: int) -> RetroRes
 def _index_rows(archive: Archive, table: str, event: StoredEvent, limit: int):
     """Pixel-index rows over the event's covering pixels, at most ``limit``."""
     seen = 0
-    for start, stop in pixel_ranges(event.region.index_pixels(model.NSIDE)):
+    for start, stop in index_ranges(event.region.index_pixels(model.NSIDE)):
         for row in archive.backend.scan(table, start, stop):
             if seen >= limit:
                 log.warning("retroactive search of %s stopped after %d index rows (mm.retro_max_alerts)",
