@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from fink_like.jobs.runs import add_run_flag
+
 
 def register(sub) -> None:
     p = sub.add_parser("gcn", help="multi-messenger events: GCN notices from Kafka or files")
@@ -24,6 +26,7 @@ def register(sub) -> None:
     listen.add_argument("--idle-timeout", type=float, metavar="SECONDS",
                         help="stop after SECONDS without a notice (default: run until Ctrl-C)")
     for parser in (r, listen):
+        add_run_flag(parser)
         parser.add_argument("--no-retro", action="store_true", help="do not search the archive for new events")
         parser.add_argument("--no-publish", action="store_true", help="record retroactive matches, do not publish")
         parser.set_defaults(handler=run)
@@ -34,6 +37,9 @@ def run(args, settings) -> int:
     from fink_like.mm.ingest import NoticeIngestor
     from fink_like.mm.listen import listen, replay_files
 
+    from fink_like.jobs.runs import follow_run
+
+    settings, _run_dir = follow_run(settings, args.run)  # the archive and lake the retroactive search reads
     ingestor = NoticeIngestor(settings, retro=not args.no_retro, publish=not args.no_publish)
     try:
         if args.verb == "replay":

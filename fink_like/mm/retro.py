@@ -80,7 +80,15 @@ def _index_rows(archive: Archive, table: str, event: StoredEvent, limit: int):
 
 
 def run_retro(settings, store: EventStore, event: StoredEvent, publish: bool = True) -> RetroResult:
-    """Search the archive for ``event``, record the matches, publish them to ``mm.topic``."""
+    """Search the archive for ``event``, record the matches, publish them to ``mm.topic``.
+
+    An embedded archive that does not exist yet is not created: nothing is searched.
+    """
+    from pathlib import Path
+
+    if settings.archive.backend == "embedded" and not Path(settings.archive.path).is_file():
+        log.info("retroactive search of %s skipped: no archive at %s", event.event_id, settings.archive.path)
+        return RetroResult(event.event_id)
     archive = Archive(settings)
     try:
         result = search_archive(archive, event, settings.mm.retro_max_alerts)
