@@ -198,3 +198,43 @@ def test_real_rubin_pair_of_new_sources_is_a_candidate_tracklet(real):
     assert [real["alert_id"][i].as_py() for i in rows] == [169298432627310934, 169298433322516820]
     assert {out["sso_tracklet"][i].as_py() for i in rows} == {"20250905-169298432627310934"}
     assert out["sso_pa_deg"][rows[0]].as_py() == pytest.approx(1.05, abs=0.01)   # due north
+
+
+def test_archive_solar_system_class_and_sso_query(real, make_settings):
+    from fink_like.archive.query import Archive
+    from fink_like.archive.writer import ArchiveWriter
+
+    settings = make_settings()
+    enriched = ScienceRunner([_loaded()]).process(real)
+    ArchiveWriter(settings).write(enriched)
+    archive = Archive(settings)
+    try:
+        in_class = archive.by_class("solar system object", limit=500).table["alert_id"].to_pylist()
+        known = [a for a, c in zip(enriched["alert_id"].to_pylist(), enriched["sso_class"].to_pylist())
+                 if c == KNOWN]
+        assert sorted(in_class) == sorted(known) and len(known) == 98
+        track = archive.sso("K13L24L").table
+        assert track["alert_id"].to_pylist() == [169298432645136561, 169298433340342300]   # time order
+        assert archive.sso(" 2009 PB15").table["object_id"].to_pylist() == ["ZTF23ablgreu"]
+    finally:
+        archive.close()
+
+
+def test_query_sso_command(real, make_settings, tmp_path, capsys):
+    import json
+
+    import yaml
+
+    from fink_like.archive.writer import ArchiveWriter
+    from fink_like.cli import main
+
+    settings = make_settings()
+    ArchiveWriter(settings).write(ScienceRunner([_loaded()]).process(real))
+    config = tmp_path / "conf.yaml"
+    config.write_text(yaml.safe_dump({"archive": {"path": settings.archive.path}}))
+    assert main(["--config", str(config), "query", "sso", "K13L24L", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["alert_id"], r["sso_class"], r["class"]) for r in rows] == [
+        (169298432645136561, KNOWN, "Solar System object"), (169298433340342300, KNOWN, "Solar System object")]
+    assert main(["--config", str(config), "query", "sso", "K13L24L"]) == 0
+    assert "169298433340342300" in capsys.readouterr().out
