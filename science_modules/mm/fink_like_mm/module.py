@@ -55,6 +55,7 @@ class MmModule(ScienceModule):
         except (TypeError, ValidationError) as exc:
             raise PluginError(f"mm: params.store is not valid archive settings: {exc}") from exc
         self.store = EventStore(store)
+        self.store.active()  # open the store (and create its tables) now, not at the first batch
         self.record = bool(params.get("record_matches", True))
 
     def process(self, batch: pa.Table) -> dict:

@@ -75,27 +75,37 @@ def _tangent(ra0, dec0, ra, dec):
 
 
 def pairs(ra, dec, mjd, night, params: LinkParams) -> np.ndarray:
-    """Index pairs ``(i, j)``, ``i < j``, of detections that may be one moving object."""
+    """Index pairs ``(i, j)``, ``i < j``, of detections that may be one moving object.
+
+    Each night is searched on its own, within the distance the fastest allowed motion
+    covers over that night's time span in the batch (at most ``max_span_h``).
+    """
+    ra, dec, mjd, night = (np.asarray(x) for x in (ra, dec, mjd, night))
+    found = [_night_pairs(np.flatnonzero(night == n), ra, dec, mjd, params) for n in np.unique(night)]
+    out = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+    return out[np.lexsort((out[:, 1], out[:, 0]))] if len(out) else out
+
+
+def _night_pairs(rows: np.ndarray, ra, dec, mjd, params: LinkParams) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    n = len(ra)
-    if n < 2:
+    if len(rows) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    vec = unit_vectors(np.asarray(ra, float), np.asarray(dec, float))
-    reach = math.radians(params.max_rate_arcsec_h * params.max_span_h / 3600.0)
+    vec = unit_vectors(ra[rows].astype(float), dec[rows].astype(float))
+    t = mjd[rows].astype(float)
+    span_h = min(params.max_span_h, float(np.ptp(t)) * 24.0)
+    reach = math.radians(params.max_rate_arcsec_h * span_h / 3600.0)
     found = cKDTree(vec).query_pairs(2 * math.sin(min(reach, math.pi) / 2), output_type="ndarray")
     if not len(found):
         return np.empty((0, 2), dtype=np.int64)
     i, j = found[:, 0], found[:, 1]
-    mjd, night = np.asarray(mjd, float), np.asarray(night)
-    dt_h = np.abs(mjd[j] - mjd[i]) * 24.0
+    dt_h = np.abs(t[j] - t[i]) * 24.0
     chord = np.linalg.norm(vec[i] - vec[j], axis=1)
     sep = np.degrees(2 * np.arcsin(np.clip(chord / 2, 0, 1))) * 3600.0
-    ok = (night[i] == night[j]) & (dt_h * 3600.0 >= params.min_dt_s) & (sep >= params.min_sep_arcsec)
-    ok &= sep <= params.max_rate_arcsec_h * np.where(dt_h > 0, dt_h, np.inf)
-    ok &= dt_h <= params.max_span_h
-    out = np.column_stack([np.minimum(i, j), np.maximum(i, j)])[ok]
-    return out[np.lexsort((out[:, 1], out[:, 0]))] if len(out) else out
+    ok = (dt_h * 3600.0 >= params.min_dt_s) & (sep >= params.min_sep_arcsec) & (dt_h <= params.max_span_h)
+    ok &= sep <= params.max_rate_arcsec_h * dt_h
+    i, j = rows[i[ok]], rows[j[ok]]
+    return np.column_stack([np.minimum(i, j), np.maximum(i, j)])
 
 
 def tracklets(ra, dec, mjd, night, params: LinkParams = LinkParams()) -> list[np.ndarray]:
