@@ -34,23 +34,25 @@ def register(sub) -> None:
 
 def run(args, settings) -> int:
     from fink_like.errors import UsageError
-    from fink_like.mm.ingest import NoticeIngestor
-    from fink_like.mm.listen import listen, replay_files
-
     from fink_like.jobs.runs import follow_run
+    from fink_like.kafka.conf import gcn_conf
+    from fink_like.mm.ingest import NoticeIngestor
+    from fink_like.mm.listen import listen, notice_files, replay_files
 
+    if args.verb == "listen":
+        if args.max is not None and args.max <= 0:
+            raise UsageError("--max must be a positive number of notices")
+        conf = gcn_conf(settings.gcn)  # missing credentials stop here, before anything is opened
+    else:
+        notice_files(args.files)       # a missing file is a usage error, before anything is opened
     settings, _run_dir = follow_run(settings, args.run)  # the archive and lake the retroactive search reads
     ingestor = NoticeIngestor(settings, retro=not args.no_retro, publish=not args.no_publish)
     try:
         if args.verb == "replay":
             replay_files(ingestor, args.files)
         else:
-            if args.max is not None and args.max <= 0:
-                raise UsageError("--max must be a positive number of notices")
-            from fink_like.kafka.conf import gcn_conf
-
             g = settings.gcn
-            listen(ingestor, gcn_conf(g), args.topic or g.topics, g.group_id,
+            listen(ingestor, conf, args.topic or g.topics, g.group_id,
                    args.from_beginning or g.starting_offsets == "earliest", args.max, args.idle_timeout)
     finally:
         ingestor.close()
