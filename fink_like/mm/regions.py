@@ -206,8 +206,8 @@ class SkyMap(Region):
         self.credible = float(credible)
         # densest first; a cell is in the region if the probability before it is < credible
         by_density = np.argsort(-self.probdensity, kind="stable")
-        before = np.cumsum((self.probdensity * hp.nside2pixarea(2 ** self.order))[by_density]) - \
-            (self.probdensity * hp.nside2pixarea(2 ** self.order))[by_density]
+        cell_prob = (self.probdensity * hp.nside2pixarea(2 ** self.order))[by_density]
+        before = np.cumsum(cell_prob) - cell_prob
         inside = np.zeros(len(self.uniq), dtype=bool)
         inside[by_density[before < self.credible]] = True
         self.inside = inside
