@@ -16,6 +16,9 @@ upperlim   ``objectId_mjd_band``                                ``u``
 sso        ``designation_mjd_objectId_mjd_alertId`` (time order)``i``
 events     ``eventId`` (multi-messenger events, fink_like.mm)   ``e``
 matches    ``eventId_alertId`` (alerts matched to an event)     ``m``
+labels     ``objectId_utcTime_user``: every annotation (audit)  ``l``
+users      ``userName``                                         ``u``
+tokens     ``sha256(token)`` (hex): who holds the token         ``t``
 ========== ==================================================== ==================
 
 ``mjd`` is written ``%012.6f`` (``60123.123456``: fixed width, so byte order is time
@@ -44,6 +47,9 @@ TABLES = {
     "sso": ("i",),
     "events": ("e",),
     "matches": ("m",),
+    "labels": ("l",),
+    "users": ("u",),
+    "tokens": ("t",),
 }
 """Each table's column families."""
 
@@ -211,6 +217,9 @@ def sso_prefix(name: str) -> bytes:
 def sso_key(name: str, mjd: float, main: bytes) -> bytes:
     """``designation_mjd_`` + the main key: a prefix scan is the object's detections in time order."""
     return sso_prefix(name) + f"{encode_mjd(mjd)}_".encode() + main
+def label_key(object_id: str, utc_time: str, user: str) -> bytes:
+    """``objectId_2026-12-01T00:52:03.123456Z_user``: an object's annotations in time order."""
+    return f"{check_object_id(object_id)}_{utc_time}_{user}".encode()
 
 
 def upper_limit_key(object_id: str, mjd: float, band: str) -> bytes:

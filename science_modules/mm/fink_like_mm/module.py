@@ -17,23 +17,25 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from pydantic import ValidationError
 
 from fink_like.config import ArchiveSettings
-from fink_like.errors import PluginError
 from fink_like.mm.match import match_batch, match_record
 from fink_like.mm.store import EventStore
 from fink_like.science.base import ScienceModule
+from fink_like.science.params import ModuleParams, not_in_hash
 from fink_like_mm import __version__
 
 
-class MmModule(ScienceModule):
-    """Live multi-messenger matching (see the module docstring).
+class MmParams(ModuleParams):
+    """Parameters of :class:`MmModule`; neither changes what a match is (not in ``model_hash``)."""
 
-    Parameters: ``store`` (the event store, keys of ``archive`` settings; default
-    ``{path: var/events.sqlite}``, which is also the default of ``mm.store``: keep them
-    equal), ``record_matches`` (default true).
-    """
+    # the event store, as archive settings; keep it equal to the ``mm.store`` setting
+    store: ArchiveSettings = not_in_hash(ArchiveSettings(path="var/events.sqlite"))
+    record_matches: bool = not_in_hash(True)
+
+
+class MmModule(ScienceModule):
+    """Live multi-messenger matching (see the module docstring and :class:`MmParams`)."""
 
     name = "mm"
     version = __version__
@@ -45,18 +47,12 @@ class MmModule(ScienceModule):
         "mm_dt_days": pa.float64(),
         "mm_n_events": pa.int32(),
     }
+    Params = MmParams
 
-    def load(self, params: dict) -> None:
-        unknown = set(params) - {"store", "record_matches"}
-        if unknown:
-            raise PluginError(f"mm: unknown parameter(s) {sorted(unknown)}; known: record_matches, store")
-        try:
-            store = ArchiveSettings(**{"path": "var/events.sqlite", **(params.get("store") or {})})
-        except (TypeError, ValidationError) as exc:
-            raise PluginError(f"mm: params.store is not valid archive settings: {exc}") from exc
-        self.store = EventStore(store)
+    def load(self, params: MmParams) -> None:
+        self.store = EventStore(params.store)
         self.store.active()  # open the store (and create its tables) now, not at the first batch
-        self.record = bool(params.get("record_matches", True))
+        self.record = params.record_matches
 
     def process(self, batch: pa.Table) -> dict:
         n = batch.num_rows

@@ -33,22 +33,29 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule
+from fink_like.science.params import Field, ModuleParams
 from fink_like_sso import __version__
 from fink_like_sso.linking import LinkParams, fit_motion, tracklets
 
 KNOWN, CANDIDATE, NONE = "known_sso", "candidate_sso", "not_sso"
-DEFAULTS = {"known_radius_arcsec": 5.0, "star_radius_arcsec": 1.5, "star_score": 0.5}
+
+
+class SsoParams(ModuleParams):
+    """Thresholds of :class:`SsoModule` (all change its outputs, all enter ``model_hash``)."""
+
+    known_radius_arcsec: float = Field(5.0, gt=0)
+    star_radius_arcsec: float = Field(1.5, ge=0)
+    star_score: float = Field(0.5, ge=0, le=1)
+    min_dt_s: float = Field(LinkParams.min_dt_s, ge=0)
+    min_sep_arcsec: float = Field(LinkParams.min_sep_arcsec, ge=0)
+    max_rate_arcsec_h: float = Field(LinkParams.max_rate_arcsec_h, gt=0)
+    tolerance_arcsec: float = Field(LinkParams.tolerance_arcsec, gt=0)
+    max_span_h: float = Field(LinkParams.max_span_h, gt=0)
 
 
 class SsoModule(ScienceModule):
-    """Solar-system classification of every alert (see the module docstring).
-
-    Parameters: ``known_radius_arcsec`` (5.0), ``star_radius_arcsec`` (1.5),
-    ``star_score`` (0.5), and the linker's ``min_dt_s`` (60), ``min_sep_arcsec`` (1.0),
-    ``max_rate_arcsec_h`` (720), ``tolerance_arcsec`` (1.0), ``max_span_h`` (14).
-    """
+    """Solar-system classification of every alert (see the module docstring and :class:`SsoParams`)."""
 
     name = "sso"
     version = __version__
@@ -63,21 +70,13 @@ class SsoModule(ScienceModule):
         "sso_ndet_night": pa.int32(),
         "sso_tracklet": pa.string(),
     }
+    Params = SsoParams
 
-    def load(self, params: dict) -> None:
-        link_names = {f.name for f in fields(LinkParams)}
-        unknown = set(params) - set(DEFAULTS) - link_names
-        if unknown:
-            raise PluginError(f"sso: unknown parameter(s) {sorted(unknown)}; "
-                              f"known: {sorted(set(DEFAULTS) | link_names)}")
-        try:
-            values = {k: float(params.get(k, v)) for k, v in DEFAULTS.items()}
-            self.link = LinkParams(**{k: float(v) for k, v in params.items() if k in link_names})
-        except (TypeError, ValueError) as exc:
-            raise PluginError(f"sso: parameters must be numbers: {exc}") from exc
-        self.known_radius = values["known_radius_arcsec"]
-        self.star_radius = values["star_radius_arcsec"]
-        self.star_score = values["star_score"]
+    def load(self, params: SsoParams) -> None:
+        self.link = LinkParams(**{f.name: getattr(params, f.name) for f in fields(LinkParams)})
+        self.known_radius = params.known_radius_arcsec
+        self.star_radius = params.star_radius_arcsec
+        self.star_score = params.star_score
 
     def process(self, batch: pa.Table) -> dict:
         n = batch.num_rows
