@@ -191,6 +191,51 @@ class SimulatorSettings(Section):
     lsst_topic: str = "lsst-alerts"
 
 
+class MessengerWindow(Section):
+    """Days before and after an event's time during which an alert can match it."""
+
+    before_days: float = Field(default=1.0, ge=0)
+    after_days: float = Field(default=14.0, ge=0)
+
+
+def _default_windows() -> dict:
+    return {"GW": MessengerWindow(before_days=0.0, after_days=14.0),
+            "Neutrino": MessengerWindow(before_days=1.0, after_days=14.0),
+            "EM": MessengerWindow(before_days=0.0, after_days=7.0)}
+
+
+class MmSettings(Section):
+    """Multi-messenger events (docs/multimessenger.md): their store, time windows, topic."""
+
+    # The event store: an archive-shaped store of its own (embedded SQLite or HBase).
+    store: ArchiveSettings = ArchiveSettings(path="var/events.sqlite")
+    # Per messenger (GW, Neutrino, EM): when alerts can match an event, relative to its time.
+    windows: dict[str, MessengerWindow] = Field(default_factory=_default_windows)
+    credible_level: float = Field(default=0.9, gt=0, le=1)
+    # Topic of matched alerts (the distribution filter on mm_event_id uses the same topic).
+    topic: str = "fink-like.mm"
+    retro_max_alerts: int = Field(default=100000, gt=0)
+
+
+class GcnSettings(Section):
+    """GCN Kafka (``fink-like gcn listen``): servers, topics, OAuth client credentials."""
+
+    bootstrap_servers: str = "kafka.gcn.nasa.gov:9092"
+    topics: list[str] = Field(default_factory=lambda: [
+        "igwn.gwalert", "gcn.notices.icecube.lvk_nu_track_search", "gcn.notices.icecube.gold_bronze_track_alerts",
+        "gcn.notices.km3net.alert", "gcn.notices.swift.bat.guano", "gcn.notices.einstein_probe.wxt.alert",
+        "gcn.notices.svom.voevent.eclairs", "gcn.notices.fermi.gbm", "gcn.notices.chime.frb",
+    ])
+    # SASL_SSL with OAUTHBEARER (GCN's client credentials); PLAINTEXT for a local broker.
+    security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = "SASL_SSL"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    oidc_endpoint: str = "https://auth.gcn.nasa.gov/oauth2/token"
+    group_id: str = "fink-like-gcn"
+    starting_offsets: Literal["earliest", "latest"] = "latest"
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(Section):
     """Everything fink-like can be told. Build it with :func:`load_settings`."""
 
@@ -205,6 +250,8 @@ class Settings(Section):
     api: ApiSettings = ApiSettings()
     metrics: MetricsSettings = MetricsSettings()
     simulator: SimulatorSettings = SimulatorSettings()
+    mm: MmSettings = MmSettings()
+    gcn: GcnSettings = GcnSettings()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -345,6 +392,9 @@ def _type_name(annotation) -> str:
 def json_default(value) -> str:
     import json
 
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(value)
+    def plain(v):  # sections inside defaults (``mm.windows``, ``mm.store``)
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json")
+        raise TypeError(f"{type(v).__name__} is not JSON serializable")
+
+    return json.dumps(value, default=plain)

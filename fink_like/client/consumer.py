@@ -120,17 +120,24 @@ class AlertConsumer:
             probe.close()
         self._consumer.assign(committed)
 
-    def poll(self, max_messages: int = 100, timeout: float = 1.0) -> list[Alert]:
-        """Up to ``max_messages`` decoded alerts (fewer if none arrive within ``timeout`` s)."""
+    def received(self, max_messages: int = 100, timeout: float = 1.0) -> list:
+        """Up to ``max_messages`` raw messages; retriable errors skipped, others raised in plain words."""
         from fink_like.kafka.errors import translate
 
-        alerts = []
+        out = []
         for msg in self._consumer.consume(max_messages, timeout):
             err = msg.error()
             if err is not None:
                 if err.retriable():
                     continue
                 raise translate(err, topic=msg.topic(), conf=self.conf)
+            out.append(msg)
+        return out
+
+    def poll(self, max_messages: int = 100, timeout: float = 1.0) -> list[Alert]:
+        """Up to ``max_messages`` decoded alerts (fewer if none arrive within ``timeout`` s)."""
+        alerts = []
+        for msg in self.received(max_messages, timeout):
             try:
                 sid, record = decode_message(msg.value(), self.registry, self.reader_schema)
             except AlertError as exc:

@@ -89,7 +89,8 @@ def test_builtin_topics_validate_against_the_enriched_schema():
         if name not in schema.names:
             schema = schema.append(pa.field(name, pa.float64()))
     engine = FilterEngine.from_settings(settings, schema)
-    assert set(engine.topics) == {"sn_candidates", "early_sn_ia", "microlensing", "variable_stars", "new_unknown"}
+    assert set(engine.topics) == {"sn_candidates", "early_sn_ia", "microlensing", "variable_stars", "sso_candidates",
+                                  "mm", "new_unknown"}
 
 
 def test_plugin_contract_checked_at_class_creation():
