@@ -43,7 +43,7 @@ def producer_for(conf: dict):
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
             schema_topic: str = DEFAULT_SCHEMA_TOPIC, schema_dir: str | None = None,
             encoder: Encoder | None = None, timeout: float = 60.0,
-            stamps: list[dict] | None = None) -> dict[str, int]:
+            stamps: list[dict] | None = None, masks: dict | None = None) -> dict[str, int]:
     """Evaluate every filter once, encode the selected alerts and produce them.
 
     Parameters
@@ -62,6 +62,8 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
     stamps
         Optional, one entry per row: the packets' stamp fields as the decoder left them
         (:class:`fink_like.surveys.Decoded`), so thin messages need no second decode.
+    masks
+        The engine's masks for ``table`` when the caller has evaluated them already.
 
     Returns
     -------
@@ -74,7 +76,7 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
         When a delivery fails or is not acknowledged within ``timeout`` seconds.
     """
     encoder = encoder or default_encoder()
-    masks = engine.evaluate(table)
+    masks = engine.evaluate(table) if masks is None else masks
     filters = [f for f in engine.filters if f.spec.name in masks]  # not the ones taken out
     if not filters:
         return {}

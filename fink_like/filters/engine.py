@@ -24,7 +24,7 @@ from typing import Mapping
 import pyarrow as pa
 
 from fink_like.config import FilterSpec
-from fink_like.errors import ConfigError
+from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.filters import nodes
 from fink_like.filters.base import load_plugin, load_plugin_source
 from fink_like.filters.expr import compile_filter
@@ -90,10 +90,24 @@ class FilterEngine:
         self.schema = schema
         self.plugin_budget = plugin_budget
         self.failures: dict[str, str] = {}
+        self.load_failures: dict[str, str] = {}
         self.filters: list[LoadedFilter] = []
         for spec in specs:
             if spec.enabled:
                 self.filters.append(_load(spec, schema, base_dir, plugins))
+
+    def add(self, spec: FilterSpec, base_dir: str | Path = ".") -> bool:
+        """Load one more filter; one that cannot load is recorded in :attr:`load_failures`
+        (key ``name@version``) instead of raising, so a user's filter never stops the others."""
+        if not spec.enabled:
+            return False
+        try:
+            self.filters.append(_load(spec, self.schema, base_dir, None))
+            return True
+        except FinkLikeError as exc:
+            self.load_failures[f"{spec.name}@{getattr(spec, 'version', 0)}"] = str(exc)
+            log.error("filter %s not loaded: %s", spec.name, exc)
+            return False
 
     @classmethod
     def from_settings(cls, settings, schema: pa.Schema, base_dir: str | Path = ".", **kwargs) -> "FilterEngine":

@@ -119,6 +119,12 @@ class FilterStore:
     def close(self) -> None:
         self.backend.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     # -- reading -----------------------------------------------------------------------
 
     def history(self, name: str) -> list[Revision]:

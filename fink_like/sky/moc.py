@@ -26,6 +26,7 @@ import numpy as np
 from fink_like.errors import ConfigError, require
 
 MAX_ORDER = 29
+FILE_SUFFIXES = (".fits", ".fits.gz", ".json", ".txt", ".moc")
 _MAX_RANGE = 10_000_000
 _ORDER_GROUP = re.compile(r"^(\d+)/(.*)$")
 
@@ -96,9 +97,9 @@ def load_moc(source, base_dir: str | Path = ".", probability: float | None = Non
     if not isinstance(source, str) or not source.strip():
         raise ConfigError("MOC: give an ASCII MOC, {order: [ipix]}, a list of 'order/ipix' or a file")
     path = Path(base_dir) / source
-    if not _looks_like_file(source):
-        return SkyRegion.from_cells(parse_ascii(source, "MOC"), "MOC")
-    return _read_file(path, probability)
+    if source.endswith(FILE_SUFFIXES) or (" " not in source.strip() and path.is_file()):
+        return _read_file(path, probability)
+    return SkyRegion.from_cells(parse_ascii(source, "MOC"), "MOC")
 
 
 def parse_ascii(text: str, source: str) -> dict[int, list[int]]:
@@ -113,7 +114,8 @@ def parse_ascii(text: str, source: str) -> dict[int, list[int]]:
             if not token:
                 continue
         if order is None:
-            raise ConfigError(f"{source}: {token!r} comes before any 'order/' (write e.g. '8/1234 1235')")
+            raise ConfigError(f"{source}: {token!r} comes before any 'order/' (write e.g. '8/1234 1235'; "
+                              f"a file needs one of the suffixes {', '.join(FILE_SUFFIXES)})")
         try:
             low, _, high = token.partition("-")
             low, high = int(low), int(high or low)
@@ -130,10 +132,6 @@ def _json_cells(data: dict, source: str) -> dict[int, list[int]]:
         return {int(order): [int(i) for i in ipix] for order, ipix in data.items()}
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: expected {{order: [ipix, ...]}} ({exc})") from exc
-
-
-def _looks_like_file(text: str) -> bool:
-    return "/" not in text.split()[0] or text.endswith((".fits", ".fits.gz", ".json", ".txt", ".moc"))
 
 
 def _read_file(path: Path, probability: float | None) -> SkyRegion:

@@ -155,6 +155,7 @@ def test_failing_plugin_is_isolated(table, plugin, reason):
              FilterSpec(name="ok_after", topic="t3", plugin="bright")]
     engine = FilterEngine(specs, table.schema, plugins={"broken": Broken, "hangs": Hangs, "short": TooShort,
                                                         "bright": Bright}, plugin_budget=0.3)
+    RELEASE.clear()
     try:
         masks = engine.evaluate(table)
     finally:
