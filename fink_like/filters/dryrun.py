@@ -110,7 +110,9 @@ def dry_run(spark, settings, spec: UserFilter, since: str, until: str, target: s
     df = spark.read.option("mergeSchema", "true").parquet(path)
     df = df.where(df["night"].isin(nights))
     totals = {r["night"]: r["count"] for r in df.groupBy("night").count().collect()}
-    rows = df.mapInArrow(lambda it: select_partition(spec, settings, it), SELECTED_SCHEMA).collect()
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    rows = df.mapInArrow(lambda it: select_partition(spec, settings, it), from_arrow_schema(SELECTED_SCHEMA)).collect()
     return summarise(spec, since, until, target, nights, totals, [r.asDict() for r in rows],
                      read_labels(settings.distribution.labels_file))
 

@@ -158,7 +158,10 @@ class Pipeline:
 
     def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
         writer = self._cached("archive", self._build_archive)
-        return writer.write(table, stamps)
+        written = writer.write(table, stamps)
+        # After the alerts: a group never names an object the archive does not hold.
+        self._cached("associator", self._build_associator).update(table)
+        return written
 
     def _distribute(self, table: pa.Table, stamps: list[dict] | None, stats: PartitionStats) -> dict:
         from fink_like.distribution import publish
