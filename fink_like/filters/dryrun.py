@@ -88,7 +88,7 @@ def select_partition(spec: UserFilter, settings, batches):
         raise QueryError(f"filter {spec.name!r} failed: {engine.failures[spec.name]}")
     rows = [i for i, keep in enumerate(masks[spec.name].to_pylist()) if keep]
     out = []
-    for row in table.take(rows).to_pylist():
+    for row in table.take(pa.array(rows, type=pa.int64())).to_pylist():
         xm = sorted(f"{c[3:-5]}:{row[c]}" for c in row if c.startswith("xm_") and c.endswith("_class") and row[c])
         out.append({**{k: row.get(k) for k in SELECTED_SCHEMA.names if k in row}, "class": classify(row),
                     "xmatch": ";".join(xm)})
@@ -108,6 +108,7 @@ def dry_run(spark, settings, spec: UserFilter, since: str, until: str, target: s
     # Only this filter: the settings file's filters are not evaluated alongside it.
     settings = settings.model_copy(update={"distribution": settings.distribution.model_copy(update={"filters": []})})
     df = spark.read.option("mergeSchema", "true").parquet(path)
+    df = df.withColumn("night", df["night"].cast("string"))  # Spark infers partition values as integers
     df = df.where(df["night"].isin(nights))
     totals = {r["night"]: r["count"] for r in df.groupBy("night").count().collect()}
     from pyspark.sql.pandas.types import from_arrow_schema
