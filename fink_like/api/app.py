@@ -91,4 +91,7 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
         return Response(plain_fits(data), media_type="application/fits",
                         headers={"Content-Disposition": f'inline; filename="{alert_id}_{kind}.fits"'})
 
+    from fink_like.api.filters import filters_router
+
+    app.include_router(filters_router(settings))
     return app

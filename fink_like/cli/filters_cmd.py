@@ -144,10 +144,13 @@ def _test(args, settings) -> int:
 
 
 def _night(text: str) -> str:
-    digits = text.replace("-", "")
-    if len(digits) != 8 or not digits.isdigit():
-        raise UsageError(f"night {text!r}: write YYYYMMDD or YYYY-MM-DD")
-    return digits
+    from fink_like.errors import ConfigError
+    from fink_like.filters.service import night
+
+    try:
+        return night(text)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _print(rows: list[dict], fmt: str, columns: tuple[str, ...]) -> None:

@@ -50,3 +50,32 @@ def revision_dict(rev: Revision, full: bool = False) -> dict:
     return {"name": rev.name, "version": rev.spec.version, "revision": rev.revision, "action": rev.action,
             "at": rev.at, "by": rev.by, "reason": rev.reason, "enabled": rev.spec.enabled,
             "kind": rev.spec.kind, "topic": rev.spec.topic, "owner": rev.spec.owner, "spec": spec}
+
+
+def night(text: str) -> str:
+    """``YYYYMMDD`` from ``YYYYMMDD`` or ``YYYY-MM-DD``."""
+    digits = str(text).replace("-", "")
+    if len(digits) != 8 or not digits.isdigit():
+        raise ConfigError(f"night {text!r}: write YYYYMMDD or YYYY-MM-DD")
+    return digits
+
+
+def group_with_alerts(settings, object_id: str) -> dict | None:
+    """The ZTF x Rubin group of ``object_id`` with each member's light curve (archive rows)."""
+    from fink_like.archive.association import Associator
+    from fink_like.archive.backends import open_backend
+    from fink_like.archive.output import records
+    from fink_like.archive.query import Archive
+
+    backend = open_backend(settings)
+    try:
+        conf = settings.archive
+        found = Associator(backend, conf.table_prefix, conf.association_radius_arcsec).group(object_id)
+        if found is None:
+            return None
+        archive = Archive(settings, backend)
+        for member in found["members"]:
+            member["alerts"] = records(archive.object(member["object_id"]).table)
+        return found
+    finally:
+        backend.close()
