@@ -2,10 +2,13 @@
 
 Settings are read from a YAML file (``conf/local.yaml`` is the embedded default) and
 then overridden by environment variables. Every key ``a.b.c`` has the variable
-``FINK_LIKE__A__B__C`` (upper case, double underscores); values in variables are parsed
-as YAML, so ``FINK_LIKE__SPARK__SHUFFLE_PARTITIONS=4`` gives an integer.
-Secrets are ``SecretStr``: they print as ``**********`` and are read with
-``get_secret_value()`` only where a client is built.
+``FINK_LIKE__A__B__C`` (upper case, double underscores). A variable's value is taken
+exactly as given for text settings (secrets included: ``'abc #def'`` stays
+``'abc #def'``) and parsed as YAML for the others, so
+``FINK_LIKE__SPARK__SHUFFLE_PARTITIONS=4`` gives an integer and
+``FINK_LIKE__INPUT__TOPICS=[a, b]`` a list. Secrets are ``SecretStr``: they print as
+``**********``, are read with ``get_secret_value()`` only where a client is built, and
+never appear in an error message (:mod:`fink_like.secrets`).
 
 Examples
 --------
@@ -17,6 +20,8 @@ Examples
 from __future__ import annotations
 
 import os
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -24,8 +29,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from fink_like.errors import ConfigError
+from fink_like.secrets import echo, is_sensitive, mask
 
 ENV_PREFIX = "FINK_LIKE__"
+EMBEDDED_CONFIG = Path(__file__).with_name("data") / "embedded.yaml"
+"""The documented embedded configuration (``conf/local.yaml``), used when no file is given."""
 
 
 class Section(BaseModel):
@@ -51,7 +59,14 @@ class KafkaSettings(Section):
     # "python": the project's Spark Python Data Source on confluent-kafka.
     # "jvm": Spark's own spark-sql-kafka connector, where the cluster has it.
     connector: Literal["python", "jvm"] = "python"
-    extra: dict[str, str] = Field(default_factory=dict)
+    # librdkafka properties; credential-carrying ones (sasl.jaas.config, ssl.key.pem, ...)
+    # are kept as SecretStr, so they never print (read them with reveal()).
+    extra: dict[str, str | SecretStr] = Field(default_factory=dict)
+
+    @field_validator("extra", mode="after")
+    @classmethod
+    def _hide_credentials(cls, value: dict) -> dict:
+        return {k: SecretStr(reveal(v)) if is_sensitive(k) else v for k, v in value.items()}
 
 
 class InputSettings(Section):
@@ -239,8 +254,13 @@ class Settings(Section):
         return join_uri(self.lake.root, getattr(self.lake, which))
 
     def redacted(self) -> dict:
-        """The settings as plain data, secrets masked, for printing and logs."""
-        return _mask(self.model_dump(mode="json"))
+        """The settings as plain data, every credential masked, for printing and logs."""
+        return mask(self.model_dump(mode="json"))
+
+
+def reveal(value) -> str:
+    """The clear text of a setting that may be a ``SecretStr`` (only where a client is built)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def join_uri(root: str, *parts: str) -> str:
@@ -248,35 +268,59 @@ def join_uri(root: str, *parts: str) -> str:
     return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
-def _mask(data):
-    if isinstance(data, dict):
-        return {k: ("**********" if _is_secret_key(k) and v else _mask(v)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_mask(v) for v in data]
-    return data
+def _field_type(path: list[str]):
+    """The annotation of the setting at ``path`` (None when unknown), dict values included."""
+    model: Any = Settings
+    for key in path:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(key)
+            if field is None:
+                return None
+            model = field.annotation
+        elif typing.get_origin(model) is dict:
+            model = typing.get_args(model)[1]
+        else:
+            return None
+    return model
 
 
-def _is_secret_key(key: str) -> bool:
-    return "password" in key or "secret" in key
+def _is_text(annotation) -> bool:
+    """Whether a setting holds text only (str, SecretStr, a choice of strings), None aside."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return all(_is_text(a) for a in typing.get_args(annotation) if a is not type(None))
+    if origin is Literal:
+        return all(isinstance(a, str) for a in typing.get_args(annotation))
+    return annotation in (str, SecretStr)
 
 
-def _env_overrides(env: Mapping[str, str]) -> dict:
+def env_value(name: str, path: list[str], raw: str):
+    """A variable's value: as given for text settings, else parsed as YAML."""
+    if _is_text(_field_type(path)) or is_sensitive(".".join(path)):
+        return raw
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{'.'.join(path)}: environment variable {name}={echo(raw)} "
+                          f"is not valid YAML ({_yaml_problem(exc)})") from None
+
+
+def _env_overrides(env: Mapping[str, str]) -> tuple[dict, dict[tuple, tuple[str, str]]]:
+    """The override tree from ``FINK_LIKE__*`` variables, and each key's (variable, value)."""
     tree: dict = {}
+    origins: dict[tuple, tuple[str, str]] = {}
     for name, raw in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
         path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
         if not path:
             continue
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"environment variable {name}: not valid YAML ({exc})") from exc
         node = tree
         for key in path[:-1]:
             node = node.setdefault(key, {})
-        node[path[-1]] = value
-    return tree
+        node[path[-1]] = env_value(name, path, raw)
+        origins[tuple(path)] = (name, raw)
+    return tree, origins
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -289,23 +333,53 @@ def _merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, origins: Mapping[tuple, tuple[str, str]]) -> str:
+    """One line per error: the key, pydantic's reason, and for a variable its name and value.
+
+    A value is echoed (bounded) only when it came from the environment and is not a
+    credential; values from the file are not, since the file may hold secrets.
+    """
     lines = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{key}: {err['msg']}")
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = tuple(str(p) for p in err["loc"])
+        key = ".".join(loc)
+        line = f"{key}: {err['msg']}"
+        var = next((origins[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in origins), None)
+        if var is not None:
+            name, raw = var
+            shown = "(value not shown: a credential)" if is_sensitive(key) else echo(raw)
+            line += f" (from environment variable {name}={shown})"
+        lines.append(line)
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's reason and position, without the quoted source line (it may hold a secret)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    context = getattr(exc, "context", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return f"{context + ': ' if context else ''}{problem}{where}"
+
+
 def read_yaml(path: str | os.PathLike) -> dict:
-    """Read a YAML mapping, turning every failure into a ConfigError that names the file."""
+    """Read a YAML mapping, turning every failure into a ConfigError that names the file.
+
+    The message never quotes the file's text: a broken line may hold a secret.
+    """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"configuration file not found: {path}") from exc
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"configuration file {path} is a directory, not a YAML file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {path} is not text (not UTF-8): is it a YAML file?") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
+        raise ConfigError(f"configuration file {path} is not valid YAML: {_yaml_problem(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -324,7 +398,8 @@ def load_settings(
     ----------
     path
         YAML file; ``None`` uses only defaults. ``FINK_LIKE_CONFIG`` names the file when
-        ``path`` is ``None``.
+        ``path`` is ``None``. (The command line passes :data:`EMBEDDED_CONFIG` when
+        neither is given.)
     env
         Environment to read overrides from (default ``os.environ``).
     overrides
@@ -339,13 +414,15 @@ def load_settings(
     if path is None:
         path = env.get("FINK_LIKE_CONFIG")
     data = read_yaml(path) if path else {}
-    data = _merge(data, _env_overrides(env))
+    from_env, origins = _env_overrides(env)
+    data = _merge(data, from_env)
     if overrides:
         data = _merge(data, dict(overrides))
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from exc
+        # from None: pydantic's own text quotes every input, secrets included.
+        raise ConfigError(_describe(exc, origins)) from None
     _check_consistency(settings)
     return settings
 
@@ -371,6 +448,13 @@ def _check_consistency(s: Settings) -> None:
         if spec.name in seen:
             raise ConfigError(f"distribution.filters: the name {spec.name!r} is used twice")
         seen.add(spec.name)
+    feeding: dict[str, str] = {}
+    for spec in s.distribution.filters:
+        if spec.enabled and feeding.setdefault(spec.topic, spec.name) != spec.name:
+            # Each alert would be published once per filter selecting it: duplicates.
+            raise ConfigError(f"distribution.filters: {feeding[spec.topic]!r} and {spec.name!r} both "
+                              f"feed topic {spec.topic!r}; give each filter its own topic "
+                              "(or merge them into one expression)")
 
 
 def reference_markdown() -> str:
@@ -380,7 +464,10 @@ def reference_markdown() -> str:
     """
     lines = ["# Configuration reference", "",
              "Generated by `fink-like config docs`. Every key can be set in the YAML file or "
-             "through its environment variable (values parsed as YAML).", ""]
+             "through its environment variable: text settings (secrets included) take the "
+             "variable's value exactly as given, the others parse it as YAML. Without "
+             "`--config` (or `FINK_LIKE_CONFIG`) the command line uses the embedded "
+             "configuration `conf/local.yaml`.", ""]
     for section_name, section_field in Settings.model_fields.items():
         section = section_field.annotation
         lines += [f"## `{section_name}`", "", (section.__doc__ or "").strip().splitlines()[0], "",
@@ -388,7 +475,7 @@ def reference_markdown() -> str:
         for key, f in section.model_fields.items():
             env = f"{ENV_PREFIX}{section_name.upper()}__{key.upper()}"
             default = "(required)" if f.is_required() else f.get_default(call_default_factory=True)
-            default = "(secret)" if _is_secret_key(key) else json_default(default)
+            default = "(secret)" if is_sensitive(key) else json_default(default)
             kind = _type_name(f.annotation)
             lines.append(f"| `{section_name}.{key}` | `{env}` | `{kind}` | `{default}` |")
         lines.append("")

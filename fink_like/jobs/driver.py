@@ -53,6 +53,9 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
 
+    from fink_like.jobs.preflight import preflight
+
+    preflight(settings)  # what `fink-like config check` checks, before Spark starts
     bootstrap = bootstrap_for(settings) if needs_kafka(source, stages) else ""
     spark = get_spark(settings)
     query, totals = start(spark, settings, source=source, stages=stages, name=name,
@@ -68,6 +71,10 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     finally:
         if query.isActive:
             query.stop()
+        if "archive" in stages:
+            from fink_like.archive.backends import close_archive
+
+            close_archive(settings)  # checkpoint the write-ahead log the executors left
     error = query.exception()
     if error is not None:
         raise JobError(f"streaming query {name!r} failed: {error}")

@@ -37,7 +37,9 @@ def get_spark(settings: Settings):
         builder = builder.master(s.master)
     if s.preload_workers:
         builder = builder.config("spark.python.daemon.module", "fink_like.jobs.daemon")
-    for key, value in s.conf.items():
+    from fink_like.jobs.jvm_logs import jvm_log_conf
+
+    for key, value in {**jvm_log_conf(s.checkpoint_dir, s.conf), **s.conf}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
