@@ -33,8 +33,13 @@ class AlertFilter(ABC):
     * ``required_columns`` lists every column ``mask`` reads; the engine checks them
       against the enriched schema at load time.
     * ``mask`` is static and stateless: it sees one batch, returns one boolean per row
-      (null is treated as false), and does not keep data between batches. Instances
-      must be picklable: executors receive them with the engine.
+      (null is treated as false), and does not keep data between batches. Each executor
+      process builds its own instance (the plugin's entry point or stored code is what
+      travels), so ``__init__`` takes no arguments.
+    * ``mask`` returns within ``distribution.plugin_budget_seconds`` per batch partition.
+      A plugin that raises, overruns or returns the wrong number of booleans is taken
+      out of the batch and disabled (:mod:`fink_like.filters.isolation`); the other
+      filters, the archive and the stream go on.
     """
 
     name: ClassVar[str]

@@ -123,7 +123,12 @@ def test_filters_go_live_stop_and_fail_alone(spark, job_settings, fresh_topic, s
     topic = fresh_topic("live")
     settings = job_settings(topic, spark={"trigger_seconds": 0.5},
                             distribution={"schema_topic": topic + ".schemas", "plugin_budget_seconds": 1.0},
-                            notifications={"channels": {"hook": {"kind": "webhook", "url": url}}})
+                            notifications={"channels": {
+                                "hook": {"kind": "webhook", "url": url},
+                                # an SMTP server that is down: retried, logged, and the stream goes on
+                                "mail": {"kind": "smtp", "host": "127.0.0.1", "port": _closed_port(),
+                                         "recipients": ["ana@example.org"], "retries": 1,
+                                         "backoff_seconds": 0.05, "timeout_seconds": 2}}})
     messages = load_messages(shared_data / "ztf" / "alerts-4.02")[:240]
     portions = [messages[:80], messages[80:160], messages[160:]]
     second = alert_table(portions[1])
@@ -139,7 +144,7 @@ def test_filters_go_live_stop_and_fail_alone(spark, job_settings, fresh_topic, s
         # Added while the stream runs: the expression with a notification, and two bad plugins
         # (stored disabled-free: their checks run on an empty lake, so only the stream finds them out).
         submit(settings, {"name": "bright", "topic": topic + ".bright", "owner": "ana",
-                          "expression": "mag < 18.5", "notify": ["hook"]})
+                          "expression": "mag < 18.5", "notify": ["hook", "mail"]})
         for name, code in (("raises", RAISES), ("hangs", HANGS)):
             (tmp_path / f"{name}.py").write_text(f"BAD = {second['alert_id'][0].as_py()}\n" + code)
             submit(settings, {"name": name, "topic": f"{topic}.{name}", "owner": "bob",
@@ -168,9 +173,20 @@ def test_filters_go_live_stop_and_fail_alone(spark, job_settings, fresh_topic, s
     assert totals.consumed == totals.raw == totals.archived == 240
     # One webhook message per selected alert.
     notifier.drain()
-    live.close()
     assert sorted(str(p["fink_like"]["alerts"][0]["alert_id"]) for p in posts) == sorted(want)
     assert totals.matches == len(want)
+    mail = notifier.log.query(channel="mail", limit=1000)
+    assert sorted(str(d.alerts[0]) for d in mail if d.status == "failed") == sorted(want)
+    assert sorted(str(d.alerts[0]) for d in mail if d.status == "retry") == sorted(want)
+    live.close()
+
+
+def _closed_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_dry_run_selects_what_the_stream_publishes(spark, job_settings, fresh_topic, shared_data,
