@@ -109,3 +109,26 @@ def test_empty_region_refused():
 
     with pytest.raises(ConfigError, match="empty"):
         SkyRegion(MOC.new_empty(29))
+
+
+def test_credible_region_of_a_multi_order_sky_map(tmp_path):
+    """The 90% region of a probability sky map (UNIQ, PROBDENSITY), like a GW localisation."""
+    from astropy.table import Table
+
+    order, npix = 4, 12 * 4**4
+    prob = np.full(npix, 1e-7)
+    prob[[100, 101, 102, 103]] = [0.5, 0.3, 0.15, 0.05]
+    prob /= prob.sum()
+    table = Table({"UNIQ": 4 * 4**order + np.arange(npix), "PROBDENSITY": prob / (4 * np.pi / npix) / u.sr})
+    table.meta.update({"PIXTYPE": "HEALPIX", "ORDERING": "NUNIQ", "COORDSYS": "C", "MOCORDER": order,
+                       "INDXSCHM": "EXPLICIT"})
+    table.write(tmp_path / "skymap.multiorder.fits")
+    region = load_moc("skymap.multiorder.fits", tmp_path, probability=0.9)
+    # brute force: the most probable cells while their cumulated probability stays within 0.9
+    ranked = np.argsort(-prob, kind="stable")
+    inside = ranked[np.cumsum(prob[ranked]) <= 0.9]
+    ra, dec = hp.pix2ang(2**order, np.arange(npix), nest=True, lonlat=True)
+    assert sorted(inside.tolist()) == [100, 101]
+    assert np.array_equal(region.contains(ra, dec), np.isin(np.arange(npix), inside))
+    with pytest.raises(ConfigError, match="probability must be in"):
+        load_moc("skymap.multiorder.fits", tmp_path, probability=1.5)
