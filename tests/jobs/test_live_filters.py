@@ -11,6 +11,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pandas as pd
 import pytest
 
 from fink_like.client import consume
@@ -202,6 +203,7 @@ def test_dry_run_selects_what_the_stream_publishes(spark, job_settings, fresh_to
     ra, dec = canonical["ra"].to_pylist(), canonical["dec"].to_pylist()
     filters = {
         "faint_red": {"expression": "band = 'r' and mag > 19 and ndethist >= 2"},
+        "ztf": {"expression": "survey = 'ztf' and ndethist >= 1"},
         "region": {"watchlist": {"cones": [{"ra": ra[0], "dec": dec[0], "radius_arcsec": 3600}],
                                  "moc": f"6/{_cell(6, ra[5], dec[5])} 8/{_cell(8, ra[300], dec[300])}"}},
     }
@@ -211,10 +213,13 @@ def test_dry_run_selects_what_the_stream_publishes(spark, job_settings, fresh_to
                      available_now=True)
     assert totals.consumed == len(messages)
     nights = lake.nights(settings.lake_path("science"))
+    table = pd.read_csv(settings.distribution.labels_file)
+    labels = dict(zip(table["objectId"], table["tns"].where(table["tns"] != "nan")))
+    checked_purity = 0
     with FilterStore.open(settings) as store:
         for name in filters:
             published = sorted(int(a.key) for a in read_topic(kafka_bootstrap, f"{topic}.{name}", topic + ".schemas"))
-            report = dry_run(spark, settings, store.get(name), nights[0], nights[-1])
+            report = dry_run(spark, settings, store.get(name), nights[0], nights[-1], target="SN Ia")
             assert 0 < len(published) < len(messages)
             assert report.alert_ids == published, name
             assert sum(n.selected for n in report.nights) == len(published)
@@ -222,6 +227,15 @@ def test_dry_run_selects_what_the_stream_publishes(spark, job_settings, fresh_to
             assert all(len(n.samples) == min(10, n.selected) for n in report.nights)
             assert report.expected_per_day == pytest.approx(len(published) / len(nights))
             assert sum(sum(n.classes.values()) for n in report.nights) == len(published)
+            # purity per night, recomputed with pandas from the label table
+            selected = canonical.to_pandas().set_index("alert_id").loc[published]
+            selected["label"] = selected["object_id"].map(labels)
+            for n in report.nights:
+                known = selected[(selected["night"] == n.night) & selected["label"].notna()]["label"]
+                assert n.labelled == len(known)
+                assert n.purity == (pytest.approx(known.str.startswith("SN Ia").mean()) if len(known) else None)
+            checked_purity += sum(n.labelled for n in report.nights)
+    assert checked_purity >= 30  # the ZTF filter selects the labelled alerts of the sample
 
 
 def _cell(order, ra, dec):
