@@ -47,7 +47,6 @@ def describe(alert) -> str:
 def run(args, settings) -> int:
     from fink_like.client.consumer import AlertConsumer
     from fink_like.client.sink import save_alerts
-    from fink_like.errors import UsageError
     from fink_like.kafka.conf import client_conf
 
     from fink_like.jobs.runs import follow_run_broker

@@ -55,6 +55,11 @@ def open_archive_for_reading(settings, run: str | None):
     return settings, Archive(settings)
 
 
+def bounded(text: str, limit: int = 400) -> str:
+    """A message that may quote the user's input, cut to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def run(args, settings) -> int:
     from fink_like.archive.output import render
     from fink_like.errors import QueryError, UsageError
@@ -74,7 +79,7 @@ def run(args, settings) -> int:
         if result.next_cursor:
             print(f"(more results: raise --limit, at most {settings.api.max_results})", file=sys.stderr)
     except QueryError as exc:  # a bad argument of the query: a usage error here
-        raise UsageError(f"query {args.kind}: {exc}") from None
+        raise UsageError(f"query {args.kind}: {bounded(str(exc))}") from None
     finally:
         archive.close()
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fink_like.cli.args import positive_float, positive_int
+from fink_like.cli.args import input_path, positive_float, positive_int
 
 
 def register(sub) -> None:
@@ -13,7 +13,9 @@ def register(sub) -> None:
                        description="Start the embedded Kafka, replay real alerts at --rate, run "
                                    "ingestion -> science -> topics -> archive, print a report and "
                                    "the commands that read the run's data.")
-    p.add_argument("--data", metavar="DIR", help="alert folders to replay (default: simulator.data_dir)")
+    p.add_argument("--data", type=input_path, metavar="DIR",
+                   help="folder with ztf/ and lsst/ alert folders to replay (default: simulator.data_dir; "
+                        "without either folder, a synthetic night)")
     p.add_argument("--rate", type=positive_float, metavar="RATE",
                    help="alerts/s to replay (default: simulator.rate)")
     p.add_argument("--clone-factor", type=positive_int, default=1, metavar="K",
@@ -65,7 +67,8 @@ def run(args, settings) -> int:
 
         from fink_like.api.app import create_app
 
-        print(f"serving the API on http://{settings.api.host}:{settings.api.port}/docs (Ctrl-C to stop)")
+        base = f"http://{settings.api.host}:{settings.api.port}"
+        print(f"serving the portal on {base}/portal/report and the API on {base}/docs (Ctrl-C to stop)")
         uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port)
     return 0 if result.totals.reconciles() else 1
 

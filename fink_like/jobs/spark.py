@@ -7,6 +7,8 @@ import sys
 
 from fink_like.config import Settings
 
+SPARK_REDACTION = r"(?i)secret|passw|token|access[.]?key|jaas|\.pem|credential|sasl\.username"
+
 
 def get_spark(settings: Settings):
     """Return the (possibly shared) SparkSession for ``settings``, with the Kafka source registered.
@@ -31,6 +33,10 @@ def get_spark(settings: Settings):
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
         .config("spark.driver.memory", "3g")
+        # Kafka credentials travel as source/sink options (kafka.sasl.jaas.config, ...):
+        # Spark's default patterns do not cover them in plans, logs and the UI.
+        .config("spark.redaction.regex", SPARK_REDACTION)
+        .config("spark.sql.redaction.options.regex", f"{SPARK_REDACTION}|url")
     )
     if not os.environ.get("PYSPARK_GATEWAY_PORT"):
         # Not under spark-submit (which launches us with a gateway and its own master).

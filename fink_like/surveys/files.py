@@ -52,6 +52,8 @@ def alert_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
             found.extend(sorted(path.rglob("*.avro")))
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise AlertError("not_a_file", f"alert path {path} is neither a file nor a folder")
         else:
             raise AlertError("no_such_file", f"alert path {path} does not exist")
     return found

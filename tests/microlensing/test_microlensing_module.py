@@ -14,6 +14,7 @@ from astropy.coordinates import SkyCoord
 from sklearn.metrics import roc_auc_score
 
 from fink_like.errors import PluginError
+from fink_like.science.base import canonical_json
 from fink_like.science.lcsim import simulate
 from fink_like_microlensing.module import ARTIFACT, MicrolensingModule
 
@@ -37,8 +38,11 @@ def test_entry_point_resolves_to_the_module():
     assert set(module.inputs) == {"lc_mjd", "lc_band", "lc_flux", "lc_fluxerr"}
 
 
-def test_model_hash_is_the_sha256_of_the_artifact(mulens):
-    assert mulens.model_hash == hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+def test_model_hash_is_the_artifact_sha256_and_min_points(mulens):
+    model = hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+    assert mulens.artifact_hash() == model
+    hashed = canonical_json({"min_points": mulens.params.min_points})
+    assert mulens.model_hash == hashlib.sha256((model + hashed).encode()).hexdigest()
 
 
 def test_scores_are_probabilities_and_deterministic(mulens, held_out):
@@ -78,8 +82,9 @@ def test_min_points_one_scores_single_detections():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"min_points": "many"}, "min_points must be an integer"),
-    ({"min_points": 0}, "min_points must be >= 1"),
+    ({"min_points": "many"}, "parameter 'min_points': Input should be a valid integer"),
+    ({"min_points": 0}, "parameter 'min_points': Input should be greater than or equal to 1"),
+    ({"minpoints": 3}, "science module 'microlensing': unknown parameter 'minpoints'; known: min_points"),
     ({"artifact": "/nonexistent/model.joblib"}, "cannot load model artifact /nonexistent/model.joblib"),
 ])
 def test_bad_params_are_plugin_errors(params, match):
