@@ -87,7 +87,7 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
 
     from fink_like.api.filters import filters_router
 
-    app.include_router(filters_router(settings))
+    app.include_router(filters_router(settings, guard))
     return app
 
 

@@ -117,7 +117,6 @@ def _base(args):
 def _test(args, settings) -> int:
     from fink_like.filters import service
     from fink_like.filters.dryrun import dry_run, resolve
-    from fink_like.jobs.spark import get_spark
 
     since, until = _night(args.since), _night(args.until)
     if since > until:
@@ -127,7 +126,7 @@ def _test(args, settings) -> int:
     from fink_like.filters.checks import check
 
     check(spec, settings)  # syntax, columns and plugin errors before Spark starts
-    report = dry_run(get_spark(settings), settings, spec, since, until, args.target)
+    report = dry_run(None, settings, spec, since, until, args.target)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, default=str))
         return 0

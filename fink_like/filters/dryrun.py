@@ -96,7 +96,10 @@ def select_partition(spec: UserFilter, settings, batches):
 
 
 def dry_run(spark, settings, spec: UserFilter, since: str, until: str, target: str | None = None) -> DryRunReport:
-    """Run ``spec`` over the science lake's nights ``since..until`` (``YYYYMMDD``, inclusive)."""
+    """Run ``spec`` over the science lake's nights ``since..until`` (``YYYYMMDD``, inclusive).
+
+    ``spark``: a session, or None to get the configured one once the nights are known to exist.
+    """
     from fink_like.jobs import lake
 
     path = settings.lake_path("science")
@@ -105,6 +108,10 @@ def dry_run(spark, settings, spec: UserFilter, since: str, until: str, target: s
     if not nights:
         raise QueryError(f"no night of the science lake {path} between {since} and {until} "
                          f"(it holds: {', '.join(available) or 'nothing'})")
+    if spark is None:
+        from fink_like.jobs.spark import get_spark
+
+        spark = get_spark(settings)
     # Only this filter: the settings file's filters are not evaluated alongside it.
     settings = settings.model_copy(update={"distribution": settings.distribution.model_copy(update={"filters": []})})
     df = spark.read.option("mergeSchema", "true").parquet(path)

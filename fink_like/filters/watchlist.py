@@ -57,6 +57,7 @@ class WatchList:
         unknown = set(spec) - KEYS
         if unknown:
             raise ConfigError(f"watch list: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(KEYS))})")
+        _check_types(spec)
         base = Path(base_dir)
         objects = list(spec.get("objects") or [])
         cones = list(spec.get("cones") or [])
@@ -84,6 +85,22 @@ class WatchList:
             for region in self.regions:
                 selected |= region.contains(ra, dec)
         return pa.array(selected, type=pa.bool_())
+
+
+_TYPES = {"objects": (list,), "cones": (list,), "pixels": (list,), "objects_file": (str,), "cones_file": (str,),
+          "pixels_file": (str,), "moc": (str, dict, list), "moc_file": (str,), "moc_probability": (int, float)}
+
+
+def _check_types(spec: dict) -> None:
+    for key, kinds in _TYPES.items():
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            names = " or ".join({list: "a list", str: "a string", dict: "a mapping", int: "a number",
+                                 float: "a number"}[k] for k in kinds)
+            raise ConfigError(f"watch list: {key} must be {names}, not {type(value).__name__}")
+    for item in spec.get("objects") or []:
+        if not isinstance(item, (str, int)) or isinstance(item, bool):
+            raise ConfigError(f"watch list: object id {item!r} must be a string or a number")
 
 
 def _cone(item) -> tuple[float, float, float]:

@@ -52,12 +52,13 @@ class SkyRegion:
         MOC = _mocpy().MOC
         parts = []
         for order, ipix in sorted(cells.items()):
-            ipix = np.unique(np.asarray(list(ipix), dtype=np.int64))
-            bad = ipix[(ipix < 0) | (ipix >= 12 * 4**order)]
             if not 0 <= order <= MAX_ORDER:
                 raise ConfigError(f"{source}: order {order} is outside 0..{MAX_ORDER}")
-            if len(bad):
-                raise ConfigError(f"{source}: cell {order}/{bad[0]} does not exist (ipix < 12*4**{order})")
+            ipix = list(ipix)
+            for edge in (min(ipix), max(ipix)) if ipix else ():
+                if not 0 <= edge < 12 * 4**order:
+                    raise ConfigError(f"{source}: cell {order}/{edge} does not exist (ipix < 12*4**{order})")
+            ipix = np.unique(np.asarray(ipix, dtype=np.int64))
             if len(ipix):
                 parts.append(MOC.from_healpix_cells(ipix, np.full(len(ipix), order, dtype=np.uint8), MAX_ORDER))
         if not parts:

@@ -11,32 +11,51 @@ def api(make_settings, shared_data):
     from fink_like.api import create_app
     from fink_like.surveys import read_alert_files
 
+    from fink_like.api.accounts import Accounts
+
     settings = make_settings()
     alerts = read_alert_files(sorted((shared_data / "ztf" / "alerts-4.02").glob("*.avro"))[:150])
     lake.write_partitioned(alerts, settings.lake_path("science"), "part-api.parquet")
+    accounts = Accounts(settings)
+    tokens = {name: accounts.add_user(name, role) for name, role in
+              (("ana", "annotator"), ("bob", "annotator"), ("rita", "reader"), ("root", "admin"))}
+    accounts.close()
     with TestClient(create_app(settings)) as client:
-        yield client, settings, alerts
+        client.headers["Authorization"] = f"Bearer {tokens['ana']}"
+        yield client, settings, alerts, tokens
 
 
 def body(name="bright", **kw):
-    return {"name": name, "topic": f"t.{name}", "owner": "ana", "expression": "mag < 18.5", **kw}
+    return {"name": name, "topic": f"t.{name}", "expression": "mag < 18.5", **kw}
+
+
+def as_user(tokens, name):
+    return {"Authorization": f"Bearer {tokens[name]}"}
 
 
 def test_lifecycle(api):
-    client, _, alerts = api
+    client, _, alerts, tokens = api
+    anonymous = client.post("/filters", json=body(), headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and "needs a token of role annotator" in anonymous.json()["detail"]
+    reader = client.post("/filters", json=body(), headers=as_user(tokens, "rita"))
+    assert reader.status_code == 403
     answer = client.post("/filters", json=body())
     assert answer.status_code == 200, answer.text
     got = answer.json()
-    assert (got["version"], got["action"], got["check"]["sample_size"]) == (1, "add", 150)
+    assert (got["version"], got["action"], got["check"]["sample_size"], got["owner"]) == (1, "add", 150, "ana")
     assert got["check"]["selected"] == sum(m < 18.5 for m in alerts["mag"].to_pylist())
     dup = client.post("/filters", json=body(expression="mag < 19"))
     assert dup.status_code == 400 and "exists already" in dup.json()["detail"]
+    stolen = client.post("/filters", json=body(expression="mag < 19", replace=True), headers=as_user(tokens, "bob"))
+    assert stolen.status_code == 403 and "belongs to 'ana'" in stolen.json()["detail"]
+    assert client.post("/filters/bright/disable", headers=as_user(tokens, "bob")).status_code == 403
     assert client.post("/filters", json=body(expression="mag < 19", replace=True)).json()["version"] == 2
     bad = client.post("/filters", json=body("typo", expression="magg < 18"))
     assert bad.status_code == 400 and "unknown column 'magg' at position 0; did you mean mag" in bad.json()["detail"]
     code = client.post("/filters", json={**body("code"), "plugin_source": "import os"})
-    assert code.status_code == 422  # no plugin code over HTTP
-    assert client.post("/filters/bright/disable", json={"by": "bob", "reason": "noisy"}).json()["enabled"] is False
+    assert code.status_code == 400 and "plugin_source" in code.text  # no plugin code over HTTP
+    off = client.post("/filters/bright/disable", json={"reason": "noisy"}, headers=as_user(tokens, "root")).json()
+    assert off["enabled"] is False and off["by"] == "root" and off["reason"] == "noisy"
     assert [f["name"] for f in client.get("/filters").json()] == ["bright"]
     assert [h["action"] for h in client.get("/filters/bright/history").json()] == ["add", "update", "disable"]
     assert client.get("/filters/nope").status_code == 404
@@ -46,7 +65,7 @@ def test_lifecycle(api):
 
 @pytest.mark.spark
 def test_dry_run_route(api, spark):
-    client, _, alerts = api
+    client, _, alerts, _ = api
     client.post("/filters", json=body())
     answer = client.post("/filters/test", json={"filter": "bright", "since": "2000-01-01", "until": "2100-01-01"})
     assert answer.status_code == 200, answer.text
@@ -67,7 +86,7 @@ def test_group_route(api):
     from fink_like.archive.backends import open_backend
     from fink_like.archive.writer import ArchiveWriter
 
-    client, settings, alerts = api
+    client, settings, alerts, _ = api
     ztf = alerts.slice(0, 1)
     rubin = ztf
     for column, value in (("survey", "lsst"), ("object_id", "170001"), ("alert_id", 17)):
