@@ -116,3 +116,23 @@ def test_known_vsx_variables_are_not_flagged(mulens, all_real_alerts, shared_dat
     prob = mulens.process(all_real_alerts.select(list(mulens.inputs)))["mulens_prob"][variables]
     assert np.median(prob) < 0.15
     assert (prob > 0.5).mean() < 0.2
+
+
+def test_a_corrupt_alert_fails_alone_in_the_runner(all_real_alerts):
+    from fink_like.config import ModuleSpec
+    from fink_like.science.runner import ScienceRunner
+
+    batch = all_real_alerts.slice(0, 64)
+    flux = batch["lc_flux"].to_pylist()
+    bad = next(i for i, f in enumerate(flux) if len(f) > 1)
+    flux[bad] = flux[bad][:-1]  # one value fewer than lc_mjd: the accessor refuses this alert
+    corrupt = batch.set_column(batch.schema.get_field_index("lc_flux"), "lc_flux",
+                               pa.array(flux, batch.schema.field("lc_flux").type))
+    runner = ScienceRunner([ModuleSpec(name="microlensing")])
+    clean, out = runner.process(batch), runner.process(corrupt)
+    status = [row[0]["status"] for row in out["provenance"].to_pylist()]
+    assert status == ["error" if i == bad else "ok" for i in range(64)]
+    assert out["provenance"][bad].as_py()[0]["error"].startswith("AlertError: ragged_history: row 0: lc_flux has")
+    expected = clean["mulens_prob"].to_pylist()
+    expected[bad] = None
+    assert out["mulens_prob"].to_pylist() == expected
