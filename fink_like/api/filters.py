@@ -66,14 +66,7 @@ def writer(guard):
     """A dependency: the token's user, who must be an annotator or an admin."""
 
     def dependency(request: Request):
-        user = guard.user(request)
-        if user is None:
-            raise HTTPException(401, "changing filters needs a token of role annotator or admin",
-                                headers={"WWW-Authenticate": "Bearer"})
-        if not user.can("annotator"):
-            raise HTTPException(403, f"user {user.name!r} has role {user.role!r}: changing filters needs "
-                                     "annotator or admin")
-        return user
+        return guard.writer(request, "changing filters")
 
     return dependency
 
