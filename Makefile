@@ -11,7 +11,7 @@ SWAGGER_UI_VERSION := 5.32.0
 SWAGGER := fink_like/api/static/vendor/swagger-ui
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test venv bench clean lint vendor browser
+.PHONY: run test venv bench clean lint vendor browser freeze-science
 
 venv: $(STAMP) vendor
 
@@ -44,6 +44,11 @@ run: $(STAMP)
 
 test: $(STAMP) vendor browser
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5), treated as success"; exit 0; fi; exit $$rc
+
+# Refreeze tests/science/data/science_outputs.parquet after an intended science change
+# (retrained model, new module or canonical column); see tests/README.md.
+freeze-science: $(STAMP)
+	$(PY) tests/science/golden.py --write
 
 bench: $(STAMP)
 	$(VENV)/bin/fink-like --config conf/local.yaml bench
