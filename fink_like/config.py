@@ -146,6 +146,42 @@ class DistributionSettings(Section):
     schema_dir: str = "schemas/distribution"
     schema_topic: str = "fink-like-schemas"
     filters: list[FilterSpec] = Field(default_factory=list)
+    # Users' filters (fink-like filters add): read from the archive's filter store at every
+    # micro-batch, so added, changed and disabled filters apply without a restart.
+    live_filters: bool = True
+    # A plugin filter that runs longer than this on one batch partition is disabled.
+    plugin_budget_seconds: float = Field(default=5.0, gt=0)
+    # Submission checks: alerts of the science lake the filter runs on, and its speed limit.
+    check_sample_size: int = Field(default=2000, gt=0)
+    check_max_ms_per_alert: float = Field(default=1.0, gt=0)
+    # Known classes for the dry run's purity estimate (columns objectId, tns).
+    labels_file: str = "../shared/data/labelled/label_tables/ztf_tns_crossmatch.csv"
+
+
+class ChannelSettings(Section):
+    """One notification channel; credentials live here only, never on a command line."""
+
+    kind: Literal["webhook", "smtp", "kafka"]
+    url: SecretStr | None = None            # webhook: Slack-compatible incoming-webhook URL
+    host: str = "localhost"                 # smtp
+    port: int = Field(default=25, gt=0, lt=65536)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    sender: str = "fink-like@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    topic: str | None = None                # kafka
+    rate_per_minute: float = Field(default=60.0, gt=0)
+    digest: bool = False                    # one message per filter and micro-batch
+    retries: int = Field(default=4, ge=0)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class NotificationSettings(Section):
+    """Named channels that filters and watch lists notify (``fink-like filters add --notify NAME``)."""
+
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
 
 
 class ArchiveSettings(Section):
@@ -159,6 +195,8 @@ class ArchiveSettings(Section):
     hbase_pool_size: int = Field(default=4, gt=0)
     batch_size: int = Field(default=500, gt=0)
     retries: int = Field(default=3, ge=0)
+    # ZTF and Rubin alerts closer than this are linked to one group (fink_like.archive.association).
+    association_radius_arcsec: float = Field(default=1.5, gt=0)
 
 
 class ApiSettings(Section):
@@ -246,6 +284,7 @@ class Settings(Section):
     quarantine: QuarantineSettings = QuarantineSettings()
     science: ScienceSettings = ScienceSettings()
     distribution: DistributionSettings = DistributionSettings()
+    notifications: NotificationSettings = NotificationSettings()
     archive: ArchiveSettings = ArchiveSettings()
     api: ApiSettings = ApiSettings()
     metrics: MetricsSettings = MetricsSettings()

@@ -89,6 +89,9 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/portal/")
 
+    from fink_like.api.filters import filters_router
+
+    app.include_router(filters_router(settings, guard))
     return app
 
 

@@ -39,6 +39,7 @@ COMMANDS = {
     "bench": "fink_like.cli.bench_cmd",
     "gcn": "fink_like.cli.gcn_cmd",
     "bench-api": "fink_like.cli.bench_api_cmd",
+    "filters": "fink_like.cli.filters_cmd",
 }
 
 

@@ -42,6 +42,15 @@ class Alert:
     key: str
     schema_id: int
     data: dict
+    headers: dict = None  # Kafka headers, decoded: fink_like.filter, fink_like.filter_version
+
+    @property
+    def filter(self) -> tuple[str, int] | None:
+        """``(name, version)`` of the filter that selected this alert, from its headers."""
+        h = self.headers or {}
+        if "fink_like.filter" not in h:
+            return None
+        return h["fink_like.filter"], int(h.get("fink_like.filter_version", "0"))
 
     def __getitem__(self, name):
         return self.data[name]
@@ -145,7 +154,8 @@ class AlertConsumer:
                 log.warning("skipped %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
                 continue
             key = msg.key().decode() if msg.key() else str(record.get("alert_id"))
-            alerts.append(Alert(msg.topic(), msg.partition(), msg.offset(), key, sid, record))
+            headers = {k: (v or b"").decode(errors="replace") for k, v in (msg.headers() or [])}
+            alerts.append(Alert(msg.topic(), msg.partition(), msg.offset(), key, sid, record, headers))
         return alerts
 
     def commit(self, alerts: list[Alert]) -> None:
