@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The built-in topics' expressions, rewritten independently in pandas.
 BUILT_IN = {
-    "sn_candidates": lambda d: (d.snia_prob > 0.5) & d.xm_vsx_name.isna() & d.xm_gcvs_name.isna()
+    "sn_candidates": lambda d: (d.snia_prob >= 0.65) & d.xm_vsx_name.isna() & d.xm_gcvs_name.isna()
     & (d.sso_class != "known_sso"),
-    "early_sn_ia": lambda d: (d.snia_prob > 0.5) & (d.ndethist <= 20) & (d.mjd - d.first_mjd <= 20)
+    "early_sn_ia": lambda d: (d.snia_prob >= 0.93) & (d.ndethist <= 20) & (d.mjd - d.first_mjd <= 20)
     & d.xm_vsx_name.isna() & (d.sso_class != "known_sso"),
-    "microlensing": lambda d: (d.mulens_prob > 0.5) & (d.ndethist >= 5) & (d.sso_class != "known_sso"),
+    "microlensing": lambda d: (d.mulens_prob >= 0.428) & (d.ndethist >= 5) & (d.sso_class != "known_sso"),
     "sso_candidates": lambda d: d.sso_class == "candidate_sso",
     "mm": lambda d: d.mm_event_id.notna(),
     "variable_stars": lambda d: d.xm_vsx_name.notna() | d.xm_gcvs_name.notna(),
