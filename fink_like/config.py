@@ -64,6 +64,9 @@ class InputSettings(Section):
     # Split each Kafka partition's range into Spark tasks of at most this many messages;
     # small batches are still split into spark.shuffle_partitions tasks (one per core).
     max_records_per_partition: int = Field(default=2500, gt=0)
+    # Offsets gone from Kafka (retention) fail the query; with false each lost range is
+    # logged, counted and written to the quarantine as a `lost_offsets` row.
+    fail_on_data_loss: bool = True
 
 
 class SparkSettings(Section):
@@ -79,6 +82,9 @@ class SparkSettings(Section):
     preload_workers: bool = True
     checkpoint_dir: str = "var/checkpoints"
     conf: dict[str, str] = Field(default_factory=dict)
+    # A failed query is restarted from its checkpoint at most this many times per job.
+    max_restarts: int = Field(default=3, ge=0)
+    restart_backoff_seconds: float = Field(default=2.0, ge=0)
 
 
 class LakeSettings(Section):
@@ -162,6 +168,7 @@ class MetricsSettings(Section):
     """The Prometheus endpoint."""
 
     enabled: bool = True
+    host: str = "127.0.0.1"
     port: int = Field(default=9108, ge=0, lt=65536)
 
 
