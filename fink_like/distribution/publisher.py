@@ -13,7 +13,8 @@ import pyarrow as pa
 
 from fink_like.distribution.encoder import Encoder, default_encoder
 from fink_like.distribution.registry import publish_schemas, save
-from fink_like.errors import KafkaError
+from fink_like.errors import KafkaError, KafkaUnavailable
+from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
 DEFAULT_SCHEMA_TOPIC = "fink-like-schemas"
@@ -83,7 +84,8 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
             encoded[cutouts] = {row: (k, v) for row, k, v in zip(batch.rows, batch.keys, batch.values)}
             schemas.update(batch.schemas)
     producer = producer_for(conf)
-    _ensure(conf, [f"{topic_prefix or ''}{f.spec.topic}" for f in engine.filters], schema_topic)
+    topics = [f"{topic_prefix or ''}{f.spec.topic}" for f in engine.filters]
+    retry(lambda: _ensure(conf, topics, schema_topic), "kafka topics", transient=(KafkaUnavailable,))
     _register(producer, conf, schema_topic, schemas, schema_dir, timeout)
     counts = {}
     failures: list[str] = []

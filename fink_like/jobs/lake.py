@@ -1,11 +1,14 @@
 """The Parquet lake: night-partitioned, written with deterministic names, read back as Arrow.
 
-Layout: ``<root>/<area>/night=YYYYMMDD/part-b<batch>-p<partition>.parquet``. A file's
-name is a function of the streaming batch id and the input partition only, and it is
-renamed into place after it is fully written. A replayed batch (same id, same offsets,
-guaranteed by Spark's offset log) therefore overwrites its own files: the lake holds
-every alert exactly once. Files being written start with ``.`` so that neither Spark
-nor pyarrow ever read a partial file.
+Layout: ``<root>/<area>/night=YYYYMMDD/<name>.parquet``. A file is named after its
+**input**, never after the Spark task that wrote it: ``k-<topic>-p<partition>-o<first
+offset>`` for messages read from Kafka, ``f-<night>-<input file name>`` for rows read
+from another lake area. It is renamed into place after it is fully written. A replayed
+batch (same offsets, guaranteed by Spark's offset log) rewrites the same names; when the
+replay splits its input differently (other ``max_records_per_partition``,
+``shuffle_partitions`` or cluster size), :mod:`fink_like.jobs.attempts` first removes
+what the earlier attempt wrote. The lake holds every alert exactly once. Files being
+written start with ``.`` so that neither Spark nor pyarrow ever read a partial file.
 
 ``root`` may be a local path, ``file://``, ``hdfs://`` or ``s3a://`` (mapped to
 pyarrow's ``s3://``).
@@ -13,6 +16,7 @@ pyarrow's ``s3://``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Iterable
 
@@ -46,10 +50,40 @@ def _absolute(path: str) -> str:
     return os.path.abspath(path)
 
 
-def file_name(batch_id: int, partition: int, tag: str = "") -> str:
-    """The deterministic file name of one batch's output from one input partition."""
-    suffix = f"-{tag}" if tag else ""
-    return f"part-b{batch_id:010d}-p{partition:05d}{suffix}.parquet"
+_KAFKA_NAME = re.compile(r"^k-(?P<topic>.+)-p(?P<partition>\d{5})-o(?P<offset>\d{20})\.parquet$")
+
+
+def kafka_name(topic: str, partition: int, first_offset: int) -> str:
+    """The file name of the rows read from ``topic[partition]`` starting at ``first_offset``.
+
+    >>> kafka_name("ztf-alerts", 0, 2500)
+    'k-ztf-alerts-p00000-o00000000000000002500.parquet'
+    """
+    return f"k-{topic}-p{partition:05d}-o{first_offset:020d}.parquet"
+
+
+def parse_kafka_name(name: str) -> tuple[str, int, int] | None:
+    """``(topic, partition, first offset)`` of a :func:`kafka_name`, else None."""
+    found = _KAFKA_NAME.match(name)
+    if found is None:
+        return None
+    return found["topic"], int(found["partition"]), int(found["offset"])
+
+
+def file_name_for(input_path: str) -> str:
+    """The file name of the rows derived from one input lake file.
+
+    >>> file_name_for("/lake/raw/night=20240101/k-ztf-p00000-o00000000000000000000.parquet")
+    'f-20240101-k-ztf-p00000-o00000000000000000000.parquet'
+    """
+    parent, _, base = input_path.rstrip("/").rpartition("/")
+    night = parent.rpartition("/")[2].partition(f"{PARTITION}=")[2] or "none"
+    return f"f-{night}-{base}"
+
+
+def file_name(batch_id: int, partition: int) -> str:
+    """A name for rows without input identity (direct calls): batch and partition numbers."""
+    return f"part-b{batch_id:010d}-p{partition:05d}.parquet"
 
 
 def write_partitioned(table: pa.Table, area_uri: str, name: str) -> dict[str, int]:
@@ -72,6 +106,23 @@ def write_partitioned(table: pa.Table, area_uri: str, name: str) -> dict[str, in
                        use_dictionary=[f.name for f in part.schema if not pa.types.is_binary(f.type)])
         fs.move(tmp, f"{directory}/{name}")
         counts[night] = part.num_rows
+    return counts
+
+
+def write_named(table: pa.Table, area_uri: str, names: list[str]) -> dict[str, int]:
+    """:func:`write_partitioned` with one name for the table, or one name per row.
+
+    Rows sharing a name (derived from the same input) go to the same file; rows per night.
+    """
+    if len(names) <= 1 or len(set(names)) == 1:
+        return write_partitioned(table, area_uri, names[0]) if names else {}
+    if len(names) != table.num_rows:
+        raise ValueError(f"{len(names)} names for {table.num_rows} rows")
+    counts: dict[str, int] = {}
+    column = pa.array(names)
+    for name in sorted(set(names)):
+        for night, n in write_partitioned(table.filter(pc.equal(column, name)), area_uri, name).items():
+            counts[night] = counts.get(night, 0) + n
     return counts
 
 

@@ -229,8 +229,13 @@ def run_night(spark, pipeline: Pipeline, night: str) -> NightResult:
 
     t0 = time.perf_counter()
     raw = pipeline.settings.lake_path("raw")
+    from pyspark.sql import functions as F
+
+    from fink_like.jobs.stages import SOURCE_FILE
+
     df = (spark.read.schema(from_arrow_schema(CANONICAL_SCHEMA)).option("basePath", raw)
           .parquet(f"{raw}/{lake.PARTITION}={night}"))
+    df = df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))  # outputs named after their input
     batch_id = int(night)  # one deterministic file name per input partition of the night
 
     def run(batches):

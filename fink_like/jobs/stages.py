@@ -6,7 +6,14 @@ into lake files, archive rows and topic messages, and returns its counts. Heavy
 objects (science modules, filter engine, archive writer) are built once per executor
 process and cached.
 
-Every alert is accounted for: ``consumed == raw + quarantined`` for each partition.
+Every alert is accounted for: ``consumed == raw + quarantined`` for each partition, and
+every planned Kafka offset is consumed or lost (``failOnDataLoss`` off, counted in
+``lost`` and written to the quarantine as ``lost_offsets`` rows).
+
+Outputs are sinks (:mod:`fink_like.jobs.sinks`): a failing sink does not stop the others
+(publishing fails, archiving still happens); its failure is counted in ``sink_errors``
+and the driver then fails the batch, so it is replayed (lake files and archive rows are
+idempotent, topic messages at-least-once keyed by alert id).
 """
 
 from __future__ import annotations
@@ -49,6 +56,9 @@ class PartitionStats:
     # partition's messages (or, without a distribute stage, to the end of its last stage).
     latencies: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)       # column -> list of values (for reports)
+    lost: int = 0                                    # offsets gone from Kafka (failOnDataLoss off)
+    sink_errors: dict = field(default_factory=dict)  # sink -> failed writes
+    errors: list = field(default_factory=list)       # "sink: message" of each failure
 
 
 @dataclass(frozen=True)
@@ -73,30 +83,51 @@ class Pipeline:
     bootstrap: str = ""
     score_columns: tuple[str, ...] = ()
 
-    def run_partition(self, table: pa.Table, batch_id: int, partition_id: int) -> PartitionStats:
-        """Apply the stages to one input partition and return its counts."""
+    def run_partition(self, table: pa.Table, batch_id: int = 0, partition_id: int = 0) -> PartitionStats:
+        """Apply the stages to one input partition and return its counts.
+
+        Outputs are named after the input (:func:`input_names`), so any split of a replayed
+        batch rewrites the same files; ``batch_id`` and ``partition_id`` name them only for
+        a table that carries no input identity (a direct call from a notebook or test).
+        """
+        stats = PartitionStats()
+        lost: list = []
+        names = input_names(table) or [lake.file_name(batch_id, partition_id)]
         if self.source == "kafka" and "startOffset" in table.column_names:
-            table = fetch_ranges(table, self._kafka_conf())
-        stats = PartitionStats(consumed=table.num_rows)
-        name = lake.file_name(batch_id, partition_id)
+            table = fetch_ranges(table, self._kafka_conf(), self.settings.input.fail_on_data_loss, lost)
+        elif SOURCE_FILE in table.column_names:
+            table = table.drop_columns([SOURCE_FILE])
+        stats.consumed = table.num_rows
+        stats.lost = sum(stop - first for _t, _p, first, stop, _w in lost)
         stamps = None  # from Kafka: each alert's stamps, kept by the decoder for the later stages
         if self.source == "kafka":
-            table, stamps = self._decode(table, name, stats)
+            table, stamps = self._decode(table, names, stats, lost)
         if "science" in self.stages:
-            table = self._timed(stats, "science", self._science, table, name, stats)
+            table = self._timed(stats, "science", self._science, table, names, stats)
         # Publication before archiving: subscribers get the alerts as early as possible, and
         # the end-to-end latency stops there (the Kafka timestamp to the confirmed delivery).
+        # Each sink runs even when the one before failed.
         if "distribute" in self.stages and table.num_rows:
-            stats.published = self._timed(stats, "distribute", self._distribute, table, stamps)
+            published = self._sink(stats, "distribute", self._distribute, table, stamps)
+            stats.published = published or {}
             stats.latencies = end_to_end_latencies(table)
         if "archive" in self.stages and table.num_rows:
-            stats.archived = self._timed(stats, "archive", self._archive, table, stamps)
+            stats.archived = self._sink(stats, "archive", self._archive, table, stamps) or 0
         if "distribute" not in self.stages and table.num_rows:
             stats.latencies = end_to_end_latencies(table)
         for column in self.score_columns:
             if column in table.column_names:
                 stats.scores[column] = [v for v in table[column].to_pylist() if v is not None]
         return stats
+
+    def _sink(self, stats: PartitionStats, sink: str, fn, *args):
+        """Run one sink; a failure is counted and recorded, and the next sink still runs."""
+        try:
+            return self._timed(stats, sink, fn, *args)
+        except Exception as exc:  # noqa: BLE001 - any failure of one sink must not stop the others
+            stats.sink_errors[sink] = stats.sink_errors.get(sink, 0) + 1
+            stats.errors.append(f"{sink}: {type(exc).__name__}: {exc}"[:2000])
+            return None
 
     @staticmethod
     def _timed(stats: PartitionStats, stage: str, fn, *args):
@@ -108,7 +139,8 @@ class Pipeline:
 
     # -- stages ---------------------------------------------------------------------
 
-    def _decode(self, messages: pa.Table, name: str, stats: PartitionStats) -> tuple[pa.Table, list[dict]]:
+    def _decode(self, messages: pa.Table, names: list[str], stats: PartitionStats,
+                lost: list) -> tuple[pa.Table, list[dict]]:
         from fink_like.surveys import decode_messages
 
         t0 = time.perf_counter()
@@ -118,8 +150,10 @@ class Pipeline:
         for reason in quarantine["reason"].to_pylist():
             stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
         if "raw" in self.stages:
-            lake.write_partitioned(canonical, self.settings.lake_path("raw"), name)
-            self._quarantine(quarantine, name)
+            lake.write_partitioned(canonical, self.settings.lake_path("raw"), names[0])
+            if lost:
+                quarantine = pa.concat_tables([quarantine, lost_rows(lost)])
+            self._quarantine(quarantine, names[0])
         stats.stage_seconds["decode"] = time.perf_counter() - t0
         return canonical, decoded.stamps
 
@@ -136,7 +170,7 @@ class Pipeline:
         rows = quarantine.select(["key", "value"]).append_column("headers", _headers_array(headers))
         produce_batches(self._kafka_conf(), rows.to_batches(), topic=self.settings.quarantine.topic)
 
-    def _science(self, table: pa.Table, name: str, stats: PartitionStats) -> pa.Table:
+    def _science(self, table: pa.Table, names: list[str], stats: PartitionStats) -> pa.Table:
         runner = self._cached("runner", self._build_runner)
         cuts = self._cached("cuts", lambda: compile_cuts(self.settings.science.quality_cuts))
         mask = quality_mask(table, cuts)
@@ -149,7 +183,7 @@ class Pipeline:
             stats.module_seconds[module] = after["seconds"] - before[module]["seconds"]
         stats.science = enriched.num_rows
         stats.quality_rejected = 0 if mask is None else table.num_rows - pc.sum(mask).as_py()
-        lake.write_partitioned(enriched, self.settings.lake_path("science"), name)
+        lake.write_named(enriched, self.settings.lake_path("science"), names)
         return enriched
 
     def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
@@ -253,14 +287,60 @@ def concat(batches: Iterable[pa.RecordBatch]) -> pa.Table:
     return pa.Table.from_batches(batches)
 
 
-def fetch_ranges(ranges: pa.Table, conf: dict) -> pa.Table:
-    """The messages of every offset range in ``ranges`` (rows of a ``fetch=deferred`` source)."""
+SOURCE_FILE = "_source_file"
+"""Column that lake sources add (Spark's ``_metadata.file_path``): the input file of each row."""
+
+
+def input_names(table: pa.Table) -> list[str]:
+    """Output file names after the input identity: one name, or one per row for lake sources.
+
+    Kafka offset ranges (``fetch=deferred``) and Kafka messages are named after their
+    first topic, partition and offset; lake rows after their input file. Empty when the
+    table carries neither.
+    """
+    if SOURCE_FILE in table.column_names:
+        return [lake.file_name_for(p) for p in table[SOURCE_FILE].to_pylist()] or ["empty"]
+    if table.num_rows == 0:
+        return ["empty"]
+    if "startOffset" in table.column_names:
+        first = min(table.select(["topic", "partition", "startOffset"]).to_pylist(),
+                    key=lambda r: (r["topic"], r["partition"], r["startOffset"]))
+        return [lake.kafka_name(first["topic"], first["partition"], first["startOffset"])]
+    if "offset" in table.column_names:
+        first = min(table.select(["topic", "partition", "offset"]).to_pylist(),
+                    key=lambda r: (r["topic"], r["partition"], r["offset"]))
+        return [lake.kafka_name(first["topic"], first["partition"], first["offset"])]
+    return []
+
+
+def fetch_ranges(ranges: pa.Table, conf: dict, fail_on_data_loss: bool = True,
+                 lost: list | None = None) -> pa.Table:
+    """The messages of every offset range in ``ranges`` (rows of a ``fetch=deferred`` source).
+
+    With ``fail_on_data_loss`` false, ranges gone from Kafka are appended to ``lost``.
+    """
     from fink_like.kafka.consume import read_range
 
     batches = []
     for r in ranges.to_pylist():
-        batches.extend(read_range(conf, r["topic"], r["partition"], r["startOffset"], r["endOffset"]))
+        batches.extend(read_range(conf, r["topic"], r["partition"], r["startOffset"], r["endOffset"],
+                                  fail_on_data_loss=fail_on_data_loss, lost=lost))
     return concat(batches)
+
+
+def lost_rows(lost: list) -> pa.Table:
+    """Quarantine rows (reason ``lost_offsets``), one per range of offsets gone from Kafka."""
+    from datetime import datetime, timezone
+
+    from fink_like.surveys.canonical import QUARANTINE_SCHEMA
+
+    now = datetime.now(timezone.utc)
+    rows = [{"reason": "lost_offsets",
+             "detail": f"offsets [{first}, {stop}) of {topic}[{partition}] were not read: {why}",
+             "topic": topic, "partition": partition, "offset": first, "kafka_timestamp": None,
+             "ingest_time": now, "key": None, "value": None, "night": now.strftime("%Y%m%d")}
+            for topic, partition, first, stop, why in lost]
+    return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
 
 
 def conform(table: pa.Table) -> pa.Table:

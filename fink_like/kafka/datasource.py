@@ -23,13 +23,14 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows, SupportsTriggerAvailableNow
 
-from fink_like.errors import ConfigError, KafkaError
+from fink_like.errors import ConfigError, KafkaError, KafkaUnavailable
 from fink_like.kafka import offsets as off
 from fink_like.kafka.admin import offsets_consumer, reported_watermarks, true_high
 from fink_like.kafka.consume import SPARK_SCHEMA, read_range
 from fink_like.kafka.errors import translate
 from fink_like.kafka.options import ReadOptions, WriteOptions, parse_read_options, parse_write_options
 from fink_like.kafka.produce import check_columns, produce_batches
+from fink_like.retry import retry
 
 LOG = logging.getLogger("fink_like.kafka.datasource")
 
@@ -102,6 +103,10 @@ class _Cluster:
         self._seen: dict[off.TopicPartition, tuple[int, int]] = {}  # (reported, bound) last time
 
     def partitions(self) -> list[off.TopicPartition]:
+        """The subscribed topic-partitions; an unanswered metadata request is retried."""
+        return retry(self._partitions, "kafka metadata", transient=(KafkaUnavailable,))
+
+    def _partitions(self) -> list[off.TopicPartition]:
         try:
             meta = self.consumer.list_topics(timeout=self.timeout)
         except Exception as exc:  # KafkaException; translated with the servers named
@@ -122,8 +127,12 @@ class _Cluster:
         at every trigger and that batch is read at the next one, so probing (reading
         messages at the end of the partition) would only compete with the executors for
         the broker; when the reported value stops moving, the stream has paused or ended
-        and the probe finds the tail. Bounds never go backwards.
+        and the probe finds the tail. Bounds never go backwards. A broker that does not
+        answer (restarting, frozen) is retried with bounded backoff (``fink_like.retry``).
         """
+        return retry(lambda: self._bounds(tps), "kafka watermarks", transient=(KafkaUnavailable,))
+
+    def _bounds(self, tps) -> dict[off.TopicPartition, tuple[int, int]]:
         out = {}
         for tp in tps:
             low, reported = reported_watermarks(self.consumer, tp[0], tp[1], self.timeout)
