@@ -52,6 +52,9 @@ class KafkaSettings(Section):
     # "jvm": Spark's own spark-sql-kafka connector, where the cluster has it.
     connector: Literal["python", "jvm"] = "python"
     extra: dict[str, str] = Field(default_factory=dict)
+    # > 0: replayed survey streams are written as topic segments of this many messages,
+    # deleted once read (bounded memory on the embedded broker; fink_like.kafka.retention).
+    roll_messages: int = Field(default=0, ge=0)
 
 
 class InputSettings(Section):

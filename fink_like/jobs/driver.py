@@ -74,8 +74,9 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
                      available_now=available_now, totals=totals, on_batch=observed,
                      input_schema=input_schema(settings, source))[0]
 
-    listener = metrics.listener()
-    spark.streams.addListener(listener)
+    listeners = [metrics.listener(), *pruning(settings, bootstrap)]
+    for listener in listeners:
+        spark.streams.addListener(listener)
     try:
         supervisor = supervise(launch, name, settings, metrics, totals)
         try:
@@ -83,8 +84,40 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
         finally:
             supervisor.stop()
     finally:
-        spark.streams.removeListener(listener)
+        for listener in listeners:
+            spark.streams.removeListener(listener)
     return totals
+
+
+def pruning(settings: Settings, bootstrap: str) -> list:
+    """A listener deleting fully read survey-topic segments, when ``kafka.roll_messages`` is set."""
+    if not settings.kafka.roll_messages or not bootstrap or settings.input.topic_pattern:
+        return []
+    import json
+
+    from pyspark.sql.streaming import StreamingQueryListener
+
+    from fink_like.kafka.conf import client_conf
+    from fink_like.kafka.retention import SegmentJanitor
+
+    janitor = SegmentJanitor(client_conf(settings.kafka, bootstrap), settings.input.topics)
+
+    class _Pruner(StreamingQueryListener):
+        def onQueryStarted(self, event):
+            pass
+
+        def onQueryProgress(self, event):  # posted after the batch's commit
+            for source in event.progress.sources:
+                if source.endOffset:
+                    janitor.prune(json.loads(source.endOffset))
+
+        def onQueryIdle(self, event):
+            pass
+
+        def onQueryTerminated(self, event):
+            pass
+
+    return [_Pruner()]
 
 
 def supervise(launch, name: str, settings: Settings, metrics, totals: Totals):

@@ -83,9 +83,10 @@ class Replay(threading.Thread):
     """Replays messages into the survey topics at ``rate`` alerts/s, in a background thread."""
 
     def __init__(self, batches: list[tuple[str, list]], conf: dict, rate: float,
-                 finished: threading.Condition):
+                 finished: threading.Condition, roll: int = 0):
         super().__init__(name="replay", daemon=True)
         self.batches, self.conf, self.rate, self.finished = batches, conf, rate, finished
+        self.roll = roll
         self.sent = 0
         self.seconds = 0.0
         self.error: BaseException | None = None
@@ -99,7 +100,7 @@ class Replay(threading.Thread):
 
         t0 = time.perf_counter()
         try:
-            report = replay_many(self.batches, self.conf, rate=self.rate)
+            report = replay_many(self.batches, self.conf, rate=self.rate, roll=self.roll)
             self.sent = report.sent
         except BaseException as exc:  # reported by the waiting driver
             self.error = exc
@@ -130,7 +131,7 @@ class Progress:
 
 def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     """Run the whole broker on a replayed night; returns once every alert went through."""
-    from fink_like.jobs.driver import bootstrap_for, science_schema, supervise
+    from fink_like.jobs.driver import bootstrap_for, pruning, science_schema, supervise
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
     from fink_like.kafka.admin import ensure_topics
@@ -150,10 +151,11 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     metrics = job_metrics(settings, "run")
     spark = get_spark(settings)
     ready = threading.Event()
-    listener = metrics.listener(ready)
-    spark.streams.addListener(listener)
+    listeners = [metrics.listener(ready), *pruning(settings, bootstrap)]
+    for listener in listeners:
+        spark.streams.addListener(listener)
     progress = Progress(sum(len(m) for _t, m in batches), options.progress)
-    replay = Replay(batches, conf, options.rate, progress.done)
+    replay = Replay(batches, conf, options.rate, progress.done, settings.kafka.roll_messages)
     totals = Totals()
 
     def on_batch(batch_id, parts, running):
@@ -176,7 +178,8 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         supervisor.query.processAllAvailable()  # the last batch's commit is written before stopping
     finally:
         supervisor.stop()
-        spark.streams.removeListener(listener)
+        for listener in listeners:
+            spark.streams.removeListener(listener)
         if options.progress:
             print()
     return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds,

@@ -302,14 +302,13 @@ def input_names(table: pa.Table) -> list[str]:
         return [lake.file_name_for(p) for p in table[SOURCE_FILE].to_pylist()] or ["empty"]
     if table.num_rows == 0:
         return ["empty"]
-    if "startOffset" in table.column_names:
-        first = min(table.select(["topic", "partition", "startOffset"]).to_pylist(),
-                    key=lambda r: (r["topic"], r["partition"], r["startOffset"]))
-        return [lake.kafka_name(first["topic"], first["partition"], first["startOffset"])]
-    if "offset" in table.column_names:
-        first = min(table.select(["topic", "partition", "offset"]).to_pylist(),
-                    key=lambda r: (r["topic"], r["partition"], r["offset"]))
-        return [lake.kafka_name(first["topic"], first["partition"], first["offset"])]
+    for offset in ("startOffset", "offset"):
+        if offset in table.column_names:
+            coordinates = [r for r in table.select(["topic", "partition", offset]).to_pylist()
+                           if None not in r.values()]
+            if coordinates:
+                first = min(coordinates, key=lambda r: (r["topic"], r["partition"], r[offset]))
+                return [lake.kafka_name(first["topic"], first["partition"], first[offset])]
     return []
 
 

@@ -48,6 +48,10 @@ def source_options(settings: Settings, bootstrap: str) -> tuple[str, dict]:
     inp = settings.input
     if inp.topic_pattern:
         options["subscribePattern"] = inp.topic_pattern
+    elif settings.kafka.roll_messages:
+        from fink_like.kafka.retention import subscription_pattern
+
+        options["subscribePattern"] = subscription_pattern(inp.topics)  # topics and their segments
     else:
         options["subscribe"] = ",".join(inp.topics)
     options["startingOffsets"] = inp.starting_offsets

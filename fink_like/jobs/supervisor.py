@@ -105,10 +105,14 @@ class Supervisor:
 
 
 def _cause(error) -> str:
-    """The first line of a Spark query exception (its Python traceback follows)."""
-    text = str(getattr(error, "desc", None) or error)
-    lines = [line for line in text.splitlines() if line.strip()]
-    for line in lines:  # the project's own error is the most useful line
-        if "fink_like.errors." in line or "Error:" in line:
-            return line.strip()[:500]
-    return (lines[0] if lines else text)[:500]
+    """The error's own last line (``package.Class: message``), else its first line."""
+    import re
+
+    parts = [getattr(error, "_desc", None), str(error)]
+    if hasattr(error, "getMessage"):
+        parts.insert(0, error.getMessage())
+    text = "\n".join(p for p in parts if p)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    named = [line for line in lines if re.match(r"^[\w.<>]+: ", line)
+             and not line.startswith(("Traceback", "File ", "Identifier", "Reason"))]
+    return (named[-1] if named else (lines[0] if lines else text))[:500]

@@ -60,10 +60,11 @@ def replay(messages: Iterable[tuple[bytes, bytes]], topic: str, conf: dict, rate
 
 def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], conf: dict,
                 rate: float | None = None, flush_timeout: float = 60.0,
-                create_topic: bool = True) -> ReplayReport:
+                create_topic: bool = True, roll: int = 0) -> ReplayReport:
     """Replay several ``(topic, messages)`` streams at once, interleaved, ``rate`` alerts/s in all.
 
-    The report's ``topic`` lists the topics, comma-separated.
+    The report's ``topic`` lists the topics, comma-separated. With ``roll`` > 0 each
+    stream is written as segments of ``roll`` messages (``fink_like.kafka.retention``).
     """
     from confluent_kafka import Producer
 
@@ -86,12 +87,13 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
             state["error"] = err
 
     start = time.monotonic()
-    for i, (topic, key, value) in enumerate(_interleave(batches)):
+    segments = _Segments(conf, roll)
+    for i, (topic, j, key, value) in enumerate(_interleave(batches)):
         if rate is not None:
             delay = start + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # pacing the producer to the requested rate
-        _produce(producer, topic, key, value, on_delivery)
+        _produce(producer, segments.topic(topic, j), key, value, on_delivery)
     left = producer.flush(flush_timeout)
     seconds = time.monotonic() - start
     topics = ",".join(topic for topic, _ in batches)
@@ -107,7 +109,26 @@ def _interleave(batches):
         for topic, messages in batches:
             if i < len(messages):
                 key, value = messages[i]
-                yield topic, key, value
+                yield topic, i, key, value
+
+
+class _Segments:
+    """The topic each message goes to: the stream's own, or its segment (created before use)."""
+
+    def __init__(self, conf: dict, roll: int):
+        self.conf, self.roll, self.created = conf, roll, set()
+
+    def topic(self, topic: str, index: int) -> str:
+        if self.roll <= 0:
+            return topic
+        from fink_like.kafka.admin import ensure_topics
+        from fink_like.kafka.retention import segment_topic
+
+        name = segment_topic(topic, index // self.roll)
+        if name not in self.created:
+            ensure_topics(self.conf, [name])
+            self.created.add(name)
+        return name
 
 
 def _produce(producer, topic, key, value, on_delivery) -> None:
