@@ -14,25 +14,20 @@ import pyarrow as pa
 from fink_like.distribution.encoder import Encoder, default_encoder
 from fink_like.distribution.registry import publish_schemas, save
 from fink_like.errors import KafkaError, KafkaUnavailable
+from fink_like.kafka.produce import send
 from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
 DEFAULT_SCHEMA_TOPIC = "fink-like-schemas"
-_PRODUCERS: dict[tuple, object] = {}
 _PUBLISHED: set[tuple[str, str, int]] = set()   # (servers, schema topic, id) already on Kafka
 _ENSURED: set[tuple[str, str]] = set()           # (servers, topic) known to exist
 
 
 def producer_for(conf: dict):
-    """One confluent-kafka Producer per configuration and process."""
-    from confluent_kafka import Producer
+    """The process's producer for distribution messages (``fink_like.kafka.produce``), lz4."""
+    from fink_like.kafka.produce import producer_for as shared
 
-    from fink_like.kafka.errors import quiet
-
-    key = tuple(sorted((k, str(v)) for k, v in conf.items()))
-    if key not in _PRODUCERS:
-        _PRODUCERS[key] = Producer(quiet({"linger.ms": 20, "compression.type": "lz4", **conf}))
-    return _PRODUCERS[key]
+    return shared(conf, **{"compression.type": "lz4"})
 
 
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
@@ -99,22 +94,13 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
         messages = encoded.get(bool(f.spec.cutouts), {})
         for row in selected[f.spec.name]:
             key, value = messages[row]
-            _produce(producer, topic, key, value, report)
+            send(producer, topic, value, key=key, on_delivery=report)
         counts[topic] = counts.get(topic, 0) + len(selected[f.spec.name])
     left = producer.flush(timeout)
     if failures or left:
         detail = failures[0] if failures else f"{left} message(s) not acknowledged within {timeout:.0f}s"
         raise KafkaError(f"publishing failed ({len(failures)} delivery error(s)): {detail}")
     return counts
-
-
-def _produce(producer, topic, key, value, report) -> None:
-    while True:
-        try:
-            producer.produce(topic, key=key, value=value, on_delivery=report)
-            return
-        except BufferError:  # local queue full: let deliveries drain, then retry this message
-            producer.poll(0.5)
 
 
 def _ensure(conf: dict, topics: list[str], schema_topic: str) -> None:

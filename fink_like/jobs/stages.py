@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from fink_like.config import Settings
 from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.jobs import lake
+from fink_like.jobs.sinks import ArchiveSink, LakeSink, QuarantineSink, TopicSink
 
 STAGES = ("raw", "science", "archive", "distribute")
 SOURCES = ("kafka", "raw", "science")
@@ -150,25 +151,12 @@ class Pipeline:
         for reason in quarantine["reason"].to_pylist():
             stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
         if "raw" in self.stages:
-            lake.write_partitioned(canonical, self.settings.lake_path("raw"), names[0])
+            LakeSink(self.settings.lake_path("raw")).write(canonical, names[:1])
             if lost:
                 quarantine = pa.concat_tables([quarantine, lost_rows(lost)])
-            self._quarantine(quarantine, names[0])
+            QuarantineSink(self.settings, self._kafka_conf()).write(quarantine, names[:1])
         stats.stage_seconds["decode"] = time.perf_counter() - t0
         return canonical, decoded.stamps
-
-    def _quarantine(self, quarantine: pa.Table, name: str) -> None:
-        if quarantine.num_rows == 0:
-            return
-        if self.settings.quarantine.sink == "lake":
-            lake.write_partitioned(quarantine, self.settings.lake_path("quarantine"), name)
-            return
-        from fink_like.kafka.produce import produce_batches
-
-        headers = [[("reason", r.encode()), ("detail", (d or "").encode())]
-                   for r, d in zip(quarantine["reason"].to_pylist(), quarantine["detail"].to_pylist())]
-        rows = quarantine.select(["key", "value"]).append_column("headers", _headers_array(headers))
-        produce_batches(self._kafka_conf(), rows.to_batches(), topic=self.settings.quarantine.topic)
 
     def _science(self, table: pa.Table, names: list[str], stats: PartitionStats) -> pa.Table:
         runner = self._cached("runner", self._build_runner)
@@ -183,19 +171,16 @@ class Pipeline:
             stats.module_seconds[module] = after["seconds"] - before[module]["seconds"]
         stats.science = enriched.num_rows
         stats.quality_rejected = 0 if mask is None else table.num_rows - pc.sum(mask).as_py()
-        lake.write_named(enriched, self.settings.lake_path("science"), names)
+        LakeSink(self.settings.lake_path("science")).write(enriched, names)
         return enriched
 
     def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
-        writer = self._cached("archive", self._build_archive)
-        return writer.write(table, stamps)
+        return ArchiveSink(self._cached("archive", self._build_archive)).write(table, [], stamps)
 
     def _distribute(self, table: pa.Table, stamps: list[dict] | None) -> dict:
-        from fink_like.distribution import publish
-
         engine = self._cached("engine", lambda: self._build_engine(table.schema))
-        return publish(table, engine, self._kafka_conf(),
-                       schema_topic=self.settings.distribution.schema_topic, stamps=stamps)
+        sink = TopicSink(engine, self._kafka_conf(), self.settings.distribution.schema_topic)
+        return sink.write(table, [], stamps)
 
     # -- per-process objects ----------------------------------------------------------
 
@@ -237,11 +222,6 @@ class Pipeline:
         from fink_like.kafka.conf import client_conf
 
         return client_conf(self.settings.kafka, self.bootstrap or None)
-
-
-def _headers_array(headers: list) -> pa.Array:
-    kind = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
-    return pa.array([[{"key": k, "value": v} for k, v in row] for row in headers], type=kind)
 
 
 def compile_cuts(cuts: dict[str, str]) -> dict:

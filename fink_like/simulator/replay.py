@@ -66,7 +66,7 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
     The report's ``topic`` lists the topics, comma-separated. With ``roll`` > 0 each
     stream is written as segments of ``roll`` messages (``fink_like.kafka.retention``).
     """
-    from confluent_kafka import Producer
+    from fink_like.kafka.produce import producer_for, send
 
     if rate is not None and rate <= 0:
         raise KafkaError(f"replay rate must be positive, got {rate}")
@@ -75,7 +75,7 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
         from fink_like.kafka.admin import ensure_topics
 
         ensure_topics(conf, [topic for topic, _ in batches])
-    producer = Producer({**_PRODUCER_DEFAULTS, **conf})
+    producer = producer_for(conf, cached=False, **_PRODUCER_DEFAULTS)
     state = {"ok": 0, "failed": 0, "bytes": 0, "error": None}
 
     def on_delivery(err, msg):
@@ -93,7 +93,7 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
             delay = start + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # pacing the producer to the requested rate
-        _produce(producer, segments.topic(topic, j), key, value, on_delivery)
+        send(producer, segments.topic(topic, j), value, key=key, on_delivery=on_delivery)
     left = producer.flush(flush_timeout)
     seconds = time.monotonic() - start
     topics = ",".join(topic for topic, _ in batches)
@@ -129,13 +129,3 @@ class _Segments:
             ensure_topics(self.conf, [name])
             self.created.add(name)
         return name
-
-
-def _produce(producer, topic, key, value, on_delivery) -> None:
-    while True:
-        try:
-            producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-            producer.poll(0)
-            return
-        except BufferError:  # local queue full: serve callbacks, then retry
-            producer.poll(0.05)
