@@ -90,6 +90,16 @@ class SparkSettings(Section):
     restart_backoff_seconds: float = Field(default=2.0, ge=0)
 
 
+class ClusterSettings(Section):
+    """``fink-like cluster``: a Spark standalone master and workers on loopback."""
+
+    state_dir: str = "var/cluster"
+    workers: int = Field(default=2, ge=1, le=64)
+    worker_cores: int = Field(default=1, ge=1)
+    worker_memory: str = Field(default="2g", pattern=r"^[1-9][0-9]*[mMgG]$")
+    master_port: int = Field(default=0, ge=0, lt=65536)  # 0: a free port
+
+
 class LakeSettings(Section):
     """The Parquet lake: ``file://`` by default, ``hdfs://`` or ``s3a://`` on clusters."""
 
@@ -190,6 +200,7 @@ class Settings(Section):
     kafka: KafkaSettings = KafkaSettings()
     input: InputSettings = InputSettings()
     spark: SparkSettings = SparkSettings()
+    cluster: ClusterSettings = ClusterSettings()
     lake: LakeSettings = LakeSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     science: ScienceSettings = ScienceSettings()

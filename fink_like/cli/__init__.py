@@ -35,6 +35,7 @@ COMMANDS = {
     "serve": "fink_like.cli.serve_cmd",
     "reprocess": "fink_like.cli.reprocess_cmd",
     "bench": "fink_like.cli.bench_cmd",
+    "cluster": "fink_like.cli.cluster_cmd",
 }
 
 
