@@ -101,12 +101,21 @@ class ClusterSettings(Section):
 
 
 class LakeSettings(Section):
-    """The Parquet lake: ``file://`` by default, ``hdfs://`` or ``s3a://`` on clusters."""
+    """The Parquet lake: a local folder by default, ``s3://`` (or ``s3a://``) on clusters.
+
+    S3 goes through pyarrow with the ``s3_*`` settings below (not Hadoop's ``fs.s3a.*``);
+    without them, pyarrow's default AWS chain (environment, profile, instance role).
+    """
 
     root: str = "var/lake"
     raw: str = "raw"
     science: str = "science"
     quarantine: str = "quarantine"
+    s3_endpoint: str | None = None        # e.g. http://minio:9000 (scheme included)
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class QuarantineSettings(Section):

@@ -78,7 +78,7 @@ def remove_outputs(settings: Settings, ranges: dict | None = None, names: set[st
     """Delete the lake files written from this input by an earlier attempt; return how many."""
     removed = 0
     for area in AREAS:
-        fs, base = lake.filesystem(settings.lake_path(area))
+        fs, base = lake.filesystem(settings.lake_path(area), settings.lake)
         if fs.get_file_info(base).type == pafs.FileType.NotFound:
             continue
         for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):

@@ -10,8 +10,8 @@ replay splits its input differently (other ``max_records_per_partition``,
 what the earlier attempt wrote. The lake holds every alert exactly once. Files being
 written start with ``.`` so that neither Spark nor pyarrow ever read a partial file.
 
-``root`` may be a local path, ``file://``, ``hdfs://`` or ``s3a://`` (mapped to
-pyarrow's ``s3://``).
+``root`` may be a local path, ``file://``, or ``s3://`` (``s3a://`` is read as ``s3://``),
+written by pyarrow with the endpoint, region and credentials of ``lake.s3_*``.
 """
 
 from __future__ import annotations
@@ -31,17 +31,52 @@ from fink_like.errors import ConfigError
 PARTITION = "night"
 
 
-def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
-    """Resolve a lake URI to a pyarrow filesystem and a path on it."""
+def filesystem(uri: str, s3=None) -> tuple[pafs.FileSystem, str]:
+    """Resolve a lake URI to a pyarrow filesystem and a path on it.
+
+    ``s3`` (:class:`fink_like.config.LakeSettings`) gives the endpoint, region and
+    credentials of ``s3://`` and ``s3a://`` roots; an endpoint that does not answer is
+    one ConfigError naming ``lake.s3_endpoint``.
+    """
     if uri.startswith("s3a://"):
         uri = "s3://" + uri[len("s3a://"):]
     if "://" not in uri:
         fs = pafs.LocalFileSystem()
         return fs, pafs.LocalFileSystem().normalize_path(_absolute(uri))
+    if uri.startswith("s3://") and s3 is not None:
+        return _s3(s3), uri[len("s3://"):].rstrip("/")
     try:
         return pafs.FileSystem.from_uri(uri)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         raise ConfigError(f"lake.root: cannot open {uri!r}: {exc}") from exc
+
+
+_S3: dict = {}
+
+
+def _s3(conf) -> pafs.S3FileSystem:
+    """One S3 filesystem per settings and process, checked once against its endpoint."""
+    key = (conf.s3_endpoint, conf.s3_region, conf.s3_access_key_id, conf.s3_secret_access_key, conf.root)
+    if key in _S3:
+        return _S3[key]
+    options = {"region": conf.s3_region, "connect_timeout": conf.s3_timeout_seconds,
+               "request_timeout": conf.s3_timeout_seconds}
+    if conf.s3_endpoint:
+        scheme, _, host = conf.s3_endpoint.rpartition("://")
+        options.update(endpoint_override=host, scheme=scheme or "https")
+    if conf.s3_access_key_id and conf.s3_secret_access_key:
+        options.update(access_key=conf.s3_access_key_id.get_secret_value(),
+                       secret_key=conf.s3_secret_access_key.get_secret_value())
+    fs = pafs.S3FileSystem(**{k: v for k, v in options.items() if v is not None})
+    bucket = conf.root.split("://", 1)[-1].split("/", 1)[0]
+    try:
+        fs.get_file_info(bucket)
+    except OSError as exc:
+        where = conf.s3_endpoint or "the default AWS endpoint"
+        raise ConfigError(f"lake.s3_endpoint: the lake's S3 at {where} does not answer for bucket "
+                          f"{bucket!r} within {conf.s3_timeout_seconds:.0f} s ({exc})") from exc
+    _S3[key] = fs
+    return fs
 
 
 def _absolute(path: str) -> str:
@@ -86,7 +121,7 @@ def file_name(batch_id: int, partition: int) -> str:
     return f"part-b{batch_id:010d}-p{partition:05d}.parquet"
 
 
-def write_partitioned(table: pa.Table, area_uri: str, name: str) -> dict[str, int]:
+def write_partitioned(table: pa.Table, area_uri: str, name: str, s3=None) -> dict[str, int]:
     """Write ``table`` under ``area_uri/night=*/name`` atomically; return rows per night.
 
     The ``night`` column becomes the directory (hive style) and is not stored in the file.
@@ -94,7 +129,7 @@ def write_partitioned(table: pa.Table, area_uri: str, name: str) -> dict[str, in
     """
     if table.num_rows == 0:
         return {}
-    fs, base = filesystem(area_uri)
+    fs, base = filesystem(area_uri, s3)
     counts: dict[str, int] = {}
     nights = pc.unique(table[PARTITION]).to_pylist()
     for night in sorted(nights):
@@ -109,19 +144,19 @@ def write_partitioned(table: pa.Table, area_uri: str, name: str) -> dict[str, in
     return counts
 
 
-def write_named(table: pa.Table, area_uri: str, names: list[str]) -> dict[str, int]:
+def write_named(table: pa.Table, area_uri: str, names: list[str], s3=None) -> dict[str, int]:
     """:func:`write_partitioned` with one name for the table, or one name per row.
 
     Rows sharing a name (derived from the same input) go to the same file; rows per night.
     """
     if len(names) <= 1 or len(set(names)) == 1:
-        return write_partitioned(table, area_uri, names[0]) if names else {}
+        return write_partitioned(table, area_uri, names[0], s3) if names else {}
     if len(names) != table.num_rows:
         raise ValueError(f"{len(names)} names for {table.num_rows} rows")
     counts: dict[str, int] = {}
     column = pa.array(names)
     for name in sorted(set(names)):
-        for night, n in write_partitioned(table.filter(pc.equal(column, name)), area_uri, name).items():
+        for night, n in write_partitioned(table.filter(pc.equal(column, name)), area_uri, name, s3).items():
             counts[night] = counts.get(night, 0) + n
     return counts
 
@@ -132,7 +167,7 @@ def _compression(schema: pa.Schema) -> dict[str, str]:
 
 
 def read_lake(area_uri: str, columns: Iterable[str] | None = None, nights: Iterable[str] | None = None,
-              schema: pa.Schema | None = None) -> pa.Table:
+              schema: pa.Schema | None = None, s3=None) -> pa.Table:
     """Read one lake area back as an Arrow table (``night`` restored as a column).
 
     Parameters
@@ -142,7 +177,7 @@ def read_lake(area_uri: str, columns: Iterable[str] | None = None, nights: Itera
     schema
         Expected schema; files written by other module sets are unified to it.
     """
-    fs, base = filesystem(area_uri)
+    fs, base = filesystem(area_uri, s3)
     if fs.get_file_info(base).type == pafs.FileType.NotFound:
         return (schema or pa.schema([])).empty_table()
     partitioning = ds.partitioning(pa.schema([(PARTITION, pa.string())]), flavor="hive")

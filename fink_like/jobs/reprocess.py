@@ -139,7 +139,7 @@ def run_key(specs: Sequence[ModuleSpec], settings: Settings, archive: bool) -> s
 
 def raw_nights(settings: Settings, first: str, last: str) -> list[str]:
     """The raw lake's night partitions between ``first`` and ``last`` inclusive, sorted."""
-    fs, base = lake.filesystem(settings.lake_path("raw"))
+    fs, base = lake.filesystem(settings.lake_path("raw"), settings.lake)
     if fs.get_file_info(base).type != pafs.FileType.Directory:
         return []
     prefix = f"{lake.PARTITION}="
@@ -190,7 +190,7 @@ class State:
 
 def clear_staging(settings: Settings, night: str) -> None:
     """Remove what an interrupted run left in the night's staging area."""
-    fs, base = lake.filesystem(settings.lake_path("science"))
+    fs, base = lake.filesystem(settings.lake_path("science"), settings.lake)
     directory = f"{base}/{STAGING}/{lake.PARTITION}={night}"
     if fs.get_file_info(directory).type != pafs.FileType.NotFound:
         fs.delete_dir(directory)
@@ -198,7 +198,7 @@ def clear_staging(settings: Settings, night: str) -> None:
 
 def swap_in(settings: Settings, night: str) -> int:
     """Replace the night's science files by the staged ones; return the number of files moved."""
-    fs, base = lake.filesystem(settings.lake_path("science"))
+    fs, base = lake.filesystem(settings.lake_path("science"), settings.lake)
     staged_dir = f"{base}/{STAGING}/{lake.PARTITION}={night}"
     final_dir = f"{base}/{lake.PARTITION}={night}"
     staged = _files(fs, staged_dir)

@@ -74,6 +74,6 @@ def summarise(settings: Settings, result, report_dir: Path) -> tuple[dict, list[
     json_path.write_text(json.dumps(summary, indent=2))
     science = None
     if totals.science:
-        science = lake.read_lake(settings.lake_path("science"))
+        science = lake.read_lake(settings.lake_path("science"), s3=settings.lake)
     html_path = write_report(report_dir / "report.html", summary, science)
     return summary, [json_path, html_path]

@@ -65,11 +65,11 @@ class LakeSink(Sink):
     name = "lake"
     guarantee = IDEMPOTENT
 
-    def __init__(self, area_uri: str):
-        self.area_uri = area_uri
+    def __init__(self, area_uri: str, s3=None):
+        self.area_uri, self.s3 = area_uri, s3  # s3: LakeSettings, for s3:// roots
 
     def write(self, table, names, stamps=None) -> dict:
-        return lake.write_named(table, self.area_uri, names)
+        return lake.write_named(table, self.area_uri, names, self.s3)
 
 
 class QuarantineSink(Sink):
@@ -85,7 +85,7 @@ class QuarantineSink(Sink):
         if table.num_rows == 0:
             return 0
         if self.settings.quarantine.sink == "lake":
-            lake.write_named(table, self.settings.lake_path("quarantine"), names[:1])
+            lake.write_named(table, self.settings.lake_path("quarantine"), names[:1], self.settings.lake)
             return table.num_rows
         from fink_like.kafka.produce import produce_batches
 

@@ -151,7 +151,7 @@ class Pipeline:
         for reason in quarantine["reason"].to_pylist():
             stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
         if "raw" in self.stages:
-            LakeSink(self.settings.lake_path("raw")).write(canonical, names[:1])
+            LakeSink(self.settings.lake_path("raw"), self.settings.lake).write(canonical, names[:1])
             if lost:
                 quarantine = pa.concat_tables([quarantine, lost_rows(lost)])
             QuarantineSink(self.settings, self._kafka_conf()).write(quarantine, names[:1])
@@ -171,7 +171,7 @@ class Pipeline:
             stats.module_seconds[module] = after["seconds"] - before[module]["seconds"]
         stats.science = enriched.num_rows
         stats.quality_rejected = 0 if mask is None else table.num_rows - pc.sum(mask).as_py()
-        LakeSink(self.settings.lake_path("science")).write(enriched, names)
+        LakeSink(self.settings.lake_path("science"), self.settings.lake).write(enriched, names)
         return enriched
 
     def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
