@@ -235,7 +235,7 @@ class Settings(Section):
 
 
 def join_uri(root: str, *parts: str) -> str:
-    """Join path parts under a local path or a URI (``file://``, ``hdfs://``, ``s3a://``)."""
+    """Join path parts under a local path or a URI (``file://``, ``s3://``, ``s3a://``)."""
     return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
