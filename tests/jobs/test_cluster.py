@@ -95,7 +95,9 @@ def test_two_workers_give_what_local_mode_gives(spark, cluster, kafka_bootstrap,
     proc = _submit(url, on_cluster)
     out, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err[-3000:]
-    assert json.loads(out[out.index("{"):])["consumed"] == len(alerts)
+    lines = out.splitlines()  # the job's totals: the last JSON document on stdout
+    start = max(i for i, line in enumerate(lines) if line == "{")
+    assert json.loads("\n".join(lines[start:]))["consumed"] == len(alerts)
 
     in_local = _env(kafka_bootstrap, topic, tmp_path / "local", f"{topic}.l")
     run_job(load_settings(None, env=in_local), source="kafka", stages=STAGES, name="pipeline",
