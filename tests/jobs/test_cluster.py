@@ -63,11 +63,12 @@ def _env(bootstrap: str, topic: str, root: Path, prefix: str) -> dict:
 
 
 def _submit(url: str, env: dict) -> subprocess.Popen:
+    """spark-submit the combined job; its Python driver's stderr (the JSON logs) comes on stdout."""
     full = {**os.environ, "PYSPARK_PYTHON": sys.executable, **env}
     full.pop("FINK_LIKE_CONFIG", None)
     return subprocess.Popen([str(SPARK_SUBMIT), "--master", url, "--conf", "spark.executor.memory=900m",
                              "bin/pipeline.py", "--available-now"], cwd=ROOT, env=full,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _outputs(env: dict, prefix: str) -> dict:
@@ -93,8 +94,8 @@ def test_two_workers_give_what_local_mode_gives(spark, cluster, kafka_bootstrap,
 
     on_cluster = _env(kafka_bootstrap, topic, tmp_path / "cluster", f"{topic}.c")
     proc = _submit(url, on_cluster)
-    out, err = proc.communicate(timeout=900)
-    assert proc.returncode == 0, err[-3000:]
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-3000:]
     lines = out.splitlines()  # the job's totals: the last JSON document on stdout
     start = max(i for i, line in enumerate(lines) if line == "{")
     assert json.loads("\n".join(lines[start:]))["consumed"] == len(alerts)
@@ -117,15 +118,15 @@ def test_kill_9_of_a_worker_mid_stream(cluster, kafka_bootstrap, fresh_topic, sh
     proc = _submit(url, env)
     killed = None
     try:
-        for line in proc.stderr:  # the driver logs one JSON line per finished batch
-            if line.startswith("{") and json.loads(line).get("msg") == "batch done":
+        for line in proc.stdout:  # the driver logs one JSON line per finished batch
+            if line.startswith('{"') and json.loads(line).get("msg") == "batch done":
                 killed = local_cluster.kill_worker(0)
                 break
-        out, err = proc.communicate(timeout=900)
+        out, _ = proc.communicate(timeout=900)
     finally:
         proc.kill()
     assert killed is not None, "no batch finished before the kill"
-    assert proc.returncode == 0, err[-3000:]
+    assert proc.returncode == 0, out[-3000:]
     got = _outputs(env, f"{topic}.k")
     assert got["raw"] == sorted(int(m.key) for m in alerts), "raw lake: every alert exactly once"
     assert sorted(got["science"]["alert_id"]) == got["raw"], "science lake: every alert exactly once"

@@ -14,11 +14,8 @@ import sqlite3
 import threading
 
 import pytest
+from outputs_check import assert_exactly_once
 
-from fink_like.archive import model
-from fink_like.archive.query import Archive
-from fink_like.client import consume
-from fink_like.jobs import lake
 from fink_like.jobs.driver import JobError, run_job
 from fink_like.kafka.conf import client_conf
 from fink_like.simulator import load_alerts, replay
@@ -63,20 +60,7 @@ def _settings(make_settings, bootstrap: str, topic: str, **extra):
 
 
 def _check_exactly_once(settings, alerts, topic: str, totals=None) -> None:
-    expected = sorted(int(m.key) for m in alerts)
-    raw = lake.read_lake(settings.lake_path("raw"), columns=["alert_id"])["alert_id"].to_pylist()
-    assert sorted(raw) == expected, "raw lake: every alert exactly once"
-    science = lake.read_lake(settings.lake_path("science")).to_pandas()
-    assert sorted(science.alert_id) == expected, "science lake: every alert exactly once"
-    archive = Archive(settings)
-    keys = [k for k, _ in archive.backend.scan(model.table_name(settings.archive.table_prefix, "alerts"))]
-    assert len(keys) == len(expected), "archive: one row per alert"
-    conf = client_conf(settings.kafka)
-    for f in FILTERS:
-        selected = set(science.loc[f["select"](science).fillna(False).astype(bool), "alert_id"].astype(str))
-        got = {a.key for a in consume([f"{topic}.{f['name']}"], conf, from_beginning=True,
-                                      idle_timeout=2.0, schema_topic=f"{topic}.schemas")}
-        assert got == selected, f"topic {f['name']}: exactly what its filter selects"
+    assert_exactly_once(settings, [int(m.key) for m in alerts], topic, FILTERS)
     if totals is not None:
         assert totals.reconciles()
 
