@@ -24,6 +24,8 @@ RUN python -m venv /opt/venv \
 WORKDIR /src
 COPY setup.cfg pyproject.toml README.md ./
 COPY fink_like ./fink_like
+# fink_like/data/embedded.yaml links to conf/local.yaml (the built-in default settings).
+COPY conf ./conf
 COPY science_modules ./science_modules
 # The project and every built-in science module (their own pip packages), not editable.
 # torch==2.13.0 is already satisfied, so nothing is fetched from PyPI for it.

@@ -20,7 +20,7 @@ $(STAMP): setup.cfg pyproject.toml $(MODULES)
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/fink-like --config conf/local.yaml run
+	$(VENV)/bin/fink-like --config conf/local.yaml run --keep-kafka
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5), treated as success"; exit 0; fi; exit $$rc

@@ -2,10 +2,13 @@
 
 Settings are read from a YAML file (``conf/local.yaml`` is the embedded default) and
 then overridden by environment variables. Every key ``a.b.c`` has the variable
-``FINK_LIKE__A__B__C`` (upper case, double underscores); values in variables are parsed
-as YAML, so ``FINK_LIKE__SPARK__SHUFFLE_PARTITIONS=4`` gives an integer.
-Secrets are ``SecretStr``: they print as ``**********`` and are read with
-``get_secret_value()`` only where a client is built.
+``FINK_LIKE__A__B__C`` (upper case, double underscores). A variable's value is taken
+exactly as given for text settings (secrets included: ``'abc #def'`` stays
+``'abc #def'``) and parsed as YAML for the others, so
+``FINK_LIKE__SPARK__SHUFFLE_PARTITIONS=4`` gives an integer and
+``FINK_LIKE__INPUT__TOPICS=[a, b]`` a list. Secrets are ``SecretStr``: they print as
+``**********``, are read with ``get_secret_value()`` only where a client is built, and
+never appear in an error message (:mod:`fink_like.secrets`).
 
 Examples
 --------
@@ -20,12 +23,14 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from fink_like.config_sources import ENV_PREFIX, describe_errors, env_overrides, read_yaml
 from fink_like.errors import ConfigError
+from fink_like.secrets import is_sensitive, mask
 
-ENV_PREFIX = "FINK_LIKE__"
+EMBEDDED_CONFIG = Path(__file__).with_name("data") / "embedded.yaml"
+"""The documented embedded configuration (``conf/local.yaml``), used when no file is given."""
 
 
 class Section(BaseModel):
@@ -51,10 +56,17 @@ class KafkaSettings(Section):
     # "python": the project's Spark Python Data Source on confluent-kafka.
     # "jvm": Spark's own spark-sql-kafka connector, where the cluster has it.
     connector: Literal["python", "jvm"] = "python"
-    extra: dict[str, str] = Field(default_factory=dict)
+    # librdkafka properties; credential-carrying ones (sasl.jaas.config, ssl.key.pem, ...)
+    # are kept as SecretStr, so they never print (read them with reveal()).
+    extra: dict[str, str | SecretStr] = Field(default_factory=dict)
     # > 0: replayed survey streams are written as topic segments of this many messages,
     # deleted once read (bounded memory on the embedded broker; fink_like.kafka.retention).
     roll_messages: int = Field(default=0, ge=0)
+
+    @field_validator("extra", mode="after")
+    @classmethod
+    def _hide_credentials(cls, value: dict) -> dict:
+        return {k: SecretStr(reveal(v)) if is_sensitive(k) else v for k, v in value.items()}
 
 
 class InputSettings(Section):
@@ -230,44 +242,18 @@ class Settings(Section):
         return join_uri(self.lake.root, getattr(self.lake, which))
 
     def redacted(self) -> dict:
-        """The settings as plain data, secrets masked, for printing and logs."""
-        return _mask(self.model_dump(mode="json"))
+        """The settings as plain data, every credential masked, for printing and logs."""
+        return mask(self.model_dump(mode="json"))
+
+
+def reveal(value) -> str:
+    """The clear text of a setting that may be a ``SecretStr`` (only where a client is built)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def join_uri(root: str, *parts: str) -> str:
     """Join path parts under a local path or a URI (``file://``, ``s3://``, ``s3a://``)."""
     return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
-
-
-def _mask(data):
-    if isinstance(data, dict):
-        return {k: ("**********" if _is_secret_key(k) and v else _mask(v)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_mask(v) for v in data]
-    return data
-
-
-def _is_secret_key(key: str) -> bool:
-    return "password" in key or "secret" in key
-
-
-def _env_overrides(env: Mapping[str, str]) -> dict:
-    tree: dict = {}
-    for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
-        if not path:
-            continue
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"environment variable {name}: not valid YAML ({exc})") from exc
-        node = tree
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-        node[path[-1]] = value
-    return tree
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -278,30 +264,6 @@ def _merge(base: dict, override: dict) -> dict:
         else:
             out[key] = value
     return out
-
-
-def _describe(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        lines.append(f"{key}: {err['msg']}")
-    return "invalid configuration:\n  " + "\n  ".join(lines)
-
-
-def read_yaml(path: str | os.PathLike) -> dict:
-    """Read a YAML mapping, turning every failure into a ConfigError that names the file."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"configuration file not found: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"configuration file {path} must hold a mapping, not {type(data).__name__}")
-    return data
 
 
 def load_settings(
@@ -315,7 +277,8 @@ def load_settings(
     ----------
     path
         YAML file; ``None`` uses only defaults. ``FINK_LIKE_CONFIG`` names the file when
-        ``path`` is ``None``.
+        ``path`` is ``None``. (The command line passes :data:`EMBEDDED_CONFIG` when
+        neither is given.)
     env
         Environment to read overrides from (default ``os.environ``).
     overrides
@@ -330,13 +293,15 @@ def load_settings(
     if path is None:
         path = env.get("FINK_LIKE_CONFIG")
     data = read_yaml(path) if path else {}
-    data = _merge(data, _env_overrides(env))
+    from_env, origins = env_overrides(env, Settings)
+    data = _merge(data, from_env)
     if overrides:
         data = _merge(data, dict(overrides))
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from exc
+        # from None: pydantic's own text quotes every input, secrets included.
+        raise ConfigError(describe_errors(exc, origins)) from None
     _check_consistency(settings)
     return settings
 
@@ -362,6 +327,13 @@ def _check_consistency(s: Settings) -> None:
         if spec.name in seen:
             raise ConfigError(f"distribution.filters: the name {spec.name!r} is used twice")
         seen.add(spec.name)
+    feeding: dict[str, str] = {}
+    for spec in s.distribution.filters:
+        if spec.enabled and feeding.setdefault(spec.topic, spec.name) != spec.name:
+            # Each alert would be published once per filter selecting it: duplicates.
+            raise ConfigError(f"distribution.filters: {feeding[spec.topic]!r} and {spec.name!r} both "
+                              f"feed topic {spec.topic!r}; give each filter its own topic "
+                              "(or merge them into one expression)")
 
 
 def reference_markdown() -> str:
@@ -371,7 +343,10 @@ def reference_markdown() -> str:
     """
     lines = ["# Configuration reference", "",
              "Generated by `fink-like config docs`. Every key can be set in the YAML file or "
-             "through its environment variable (values parsed as YAML).", ""]
+             "through its environment variable: text settings (secrets included) take the "
+             "variable's value exactly as given, the others parse it as YAML. Without "
+             "`--config` (or `FINK_LIKE_CONFIG`) the command line uses the embedded "
+             "configuration `conf/local.yaml`.", ""]
     for section_name, section_field in Settings.model_fields.items():
         section = section_field.annotation
         lines += [f"## `{section_name}`", "", (section.__doc__ or "").strip().splitlines()[0], "",
@@ -379,7 +354,7 @@ def reference_markdown() -> str:
         for key, f in section.model_fields.items():
             env = f"{ENV_PREFIX}{section_name.upper()}__{key.upper()}"
             default = "(required)" if f.is_required() else f.get_default(call_default_factory=True)
-            default = "(secret)" if _is_secret_key(key) else json_default(default)
+            default = "(secret)" if is_sensitive(key) else json_default(default)
             kind = _type_name(f.annotation)
             lines.append(f"| `{section_name}.{key}` | `{env}` | `{kind}` | `{default}` |")
         lines.append("")

@@ -46,6 +46,23 @@ def flat(table: pa.Table) -> pa.Table:
     return out
 
 
+def text_table(table: pa.Table) -> str:
+    """Columns right-aligned under their names; floats with 6 decimals, nulls as ``-``.
+
+    Plain Python on purpose: pandas' ``to_string`` would cost ``fink-like query`` about a
+    second of imports (docs/benchmarks.md).
+    """
+    def cell(value) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "-"
+        return f"{value:.6f}" if isinstance(value, float) else str(value)
+
+    columns = [[name, *map(cell, table.column(name).to_pylist())] for name in table.column_names]
+    widths = [max(map(len, column)) for column in columns]
+    rows = zip(*(([c.rjust(w) for c in column]) for column, w in zip(columns, widths)))
+    return "\n".join(" ".join(row) for row in rows)
+
+
 def render(table: pa.Table, fmt: str, output: str | None = None, stream=None) -> None:
     """Write ``table`` as ``fmt`` to ``output`` (a path) or ``stream`` (default stdout)."""
     if fmt not in FORMATS:
@@ -63,8 +80,7 @@ def render(table: pa.Table, fmt: str, output: str | None = None, stream=None) ->
         text = buf.getvalue().decode()
     else:
         cols = [c for c in TABLE_COLUMNS if c in table.column_names]
-        text = (table.select(cols).to_pandas().to_string(index=False) if table.num_rows
-                else "(no alerts)") + "\n"
+        text = (text_table(table.select(cols)) if table.num_rows else "(no alerts)") + "\n"
     if output:
         with open(output, "w") as handle:
             handle.write(text)

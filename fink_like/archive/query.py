@@ -16,7 +16,6 @@ import json
 import math
 from dataclasses import dataclass
 
-import healpy as hp
 import numpy as np
 import pyarrow as pa
 
@@ -152,6 +151,8 @@ class Archive(LazyBackend):
 
 def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[bytes, bytes]]:
     """Key ranges of the pixel index covering the cone: consecutive nested pixels merged."""
+    import healpy as hp  # here, not at the top: it costs ~1 s of imports (matplotlib, pandas)
+
     vec = hp.ang2vec(ra, dec, lonlat=True)
     pixels = np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
                                    inclusive=True, nest=True))
@@ -224,16 +225,31 @@ def parse_time(value) -> float | None:
     except (TypeError, ValueError):
         from astropy.time import Time
 
+        text = as_utc(str(value))
         try:
-            mjd = float(Time(str(value), format="isot", scale="utc").mjd)
+            mjd = float(Time(text, format="isot", scale="utc").mjd)
         except ValueError:
             try:
-                mjd = float(Time(str(value), format="iso", scale="utc").mjd)
+                mjd = float(Time(text, format="iso", scale="utc").mjd)
             except ValueError as exc:
-                raise QueryError(f"cannot read date {value!r}: give an MJD or ISO-8601 (2025-09-21T03:00)") from exc
+                raise QueryError(f"cannot read date {value!r}: give an MJD or ISO-8601 "
+                                 "(2025-09-21T03:00 in UTC, or with an offset: +02:00, Z)") from exc
     if not (math.isfinite(mjd) and 0 < mjd < model.MJD_MAX):
         raise QueryError(f"date {value!r} is outside the MJD range (0, {model.MJD_MAX:.0f})")
     return mjd
+
+
+def as_utc(text: str) -> str:
+    """An ISO date with an offset (``+02:00``, ``Z``) as the UTC time it means; others as given."""
+    import datetime
+
+    try:
+        parsed = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        return text
+    return parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None).isoformat()
 
 
 def check_window(since, until) -> tuple[float | None, float | None]:

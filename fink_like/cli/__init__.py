@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from fink_like import __version__
@@ -49,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fink-like {__version__}")
     parser.add_argument(
         "--config", "-c", metavar="FILE",
-        help="YAML settings file (default: $FINK_LIKE_CONFIG, else built-in defaults)",
+        help="YAML settings file (default: $FINK_LIKE_CONFIG, else the embedded configuration, "
+             "conf/local.yaml)",
     )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -63,7 +65,26 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # a subcommand whose module is not part of this build
         module.register(sub)
         registered.add(module_name)
+    _describe_all(sub)
     return parser
+
+
+def _describe_all(sub) -> None:
+    """``fink-like X --help`` starts with what X does: its one-line help when it has no description."""
+    for action in sub._choices_actions:
+        command = sub.choices[action.dest]
+        if not command.description and action.help:
+            command.description = action.help[0].upper() + action.help[1:] + "."
+        for nested in command._actions:
+            if isinstance(nested, argparse._SubParsersAction):
+                _describe_all(nested)
+
+
+def settings_file(option: str | None) -> str | os.PathLike:
+    """``--config``, else ``$FINK_LIKE_CONFIG``, else the embedded configuration."""
+    from fink_like.config import EMBEDDED_CONFIG
+
+    return option or os.environ.get("FINK_LIKE_CONFIG") or EMBEDDED_CONFIG
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         setup_logging(args.log_level)
-        settings = load_settings(args.config)
+        settings = load_settings(settings_file(args.config))
         return int(args.handler(args, settings) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -92,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     except FinkLikeError as exc:
         logging.getLogger("fink_like").debug("failed", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the machine refused (disk full, permissions): one line, no traceback
+        logging.getLogger("fink_like").debug("failed", exc_info=True)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
 
 

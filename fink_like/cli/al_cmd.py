@@ -13,6 +13,7 @@ import csv
 import sys
 from pathlib import Path
 
+from fink_like.cli.args import input_path, output_file, positive_int
 from fink_like.errors import UsageError
 
 _CSV_COLUMNS = ("object_id", "alert_id", "survey", "mjd", "band", "mag", "ndethist")
@@ -23,14 +24,14 @@ def register(sub) -> None:
     actions = p.add_subparsers(dest="al_action", metavar="ACTION")
     cand = actions.add_parser("candidates", help="the most uncertain recent alerts (P closest to 0.5)")
     _module_flag(cand)
-    cand.add_argument("--input", metavar="PATH",
+    cand.add_argument("--input", type=input_path, metavar="PATH",
                       help="science lake folder or Parquet file, or alert files/folders "
                            "(default: the science lake of the settings)")
-    cand.add_argument("--n", type=int, default=20, metavar="N", help="how many candidates (default 20)")
-    cand.add_argument("--output", metavar="CSV", help="write the candidates to this CSV file")
+    cand.add_argument("--n", type=positive_int, default=20, metavar="N", help="how many candidates (default 20)")
+    cand.add_argument("--output", type=output_file, metavar="FILE", help="write the candidates to this CSV file")
     cand.set_defaults(handler=run_candidates)
     lab = actions.add_parser("label", help="ingest spectroscopic/TNS labels (CSV object_id,label)")
-    lab.add_argument("file", metavar="FILE")
+    lab.add_argument("file", type=input_path, metavar="FILE")
     _module_flag(lab)
     lab.add_argument("--skip-invalid", action="store_true",
                      help="store the valid labels even if some are rejected (exit status stays 1)")
@@ -91,8 +92,6 @@ def read_alerts(path: str | Path):
 
 
 def run_candidates(args, settings) -> int:
-    if args.n < 1:
-        raise UsageError("--n must be at least 1")
     learner = learner_for(args.module, settings)
     source = args.input or settings.lake_path("science")
     chosen = learner.candidates(read_alerts(source), args.n)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import shutil
@@ -10,44 +9,34 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from fink_like.cli.args import positive_float, positive_int, rates
+
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="benchmark the whole pipeline at target rates",
                        description="Replay real alerts (cloned) through the main job at each rate "
                                    "for --duration seconds; with --search, keep raising the rate "
                                    "until it is no longer sustainable.")
-    p.add_argument("--rates", type=_rates, default=[300.0], metavar="R1,R2,...",
+    p.add_argument("--rates", type=rates, default=[300.0], metavar="RATE,RATE,...",
                    help="alerts/s to try (default 300)")
-    p.add_argument("--duration", type=float, default=60.0, help="seconds of replay per trial")
-    p.add_argument("--p95-target", type=float, default=30.0, help="sustainable if p95 latency <= this")
+    p.add_argument("--duration", type=positive_float, default=60.0, metavar="SECONDS",
+                   help="seconds of replay per trial")
+    p.add_argument("--p95-target", type=positive_float, default=30.0, metavar="SECONDS",
+                   help="sustainable if p95 latency <= this")
     p.add_argument("--search", action="store_true",
                    help="after --rates, multiply the rate by 1.5 until a trial is not sustainable")
-    p.add_argument("--max-trials", type=int, default=6)
-    p.add_argument("--output", default="var/bench/pipeline.json", help="JSON results file")
+    p.add_argument("--max-trials", type=positive_int, default=6, metavar="N")
+    p.add_argument("--output", default="var/bench/pipeline.json", metavar="FILE", help="JSON results file")
     p.add_argument("--keep-data", action="store_true",
                    help="keep each trial's lake, archive and checkpoints under var/bench/<time>/ "
                         "(by default they are removed after the trial: several GB each)")
     p.set_defaults(handler=run)
 
 
-def _rates(text: str) -> list[float]:
-    try:
-        rates = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from exc
-    if not rates or any(r <= 0 for r in rates):
-        raise argparse.ArgumentTypeError(f"rates must be positive: {text!r}")
-    return rates
-
-
 def run(args, settings) -> int:
     from fink_like.jobs.bench import decode_ceiling, load_alerts_for, trial_settings
     from fink_like.kafka.embedded import embedded_for_run
 
-    if args.duration <= 0:
-        from fink_like.errors import UsageError
-
-        raise UsageError("--duration must be positive")
     root = Path("var/bench") / time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     rates = list(args.rates)
     needed = int(max(rates) * args.duration * (1.5 ** (args.max_trials if args.search else 0)))

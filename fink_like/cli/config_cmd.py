@@ -8,7 +8,9 @@ import json
 def register(sub) -> None:
     p = sub.add_parser("config", help="show, check or document the configuration")
     p.add_argument("action", choices=["show", "check", "docs"],
-                   help="show: effective settings; check: validate; docs: Markdown reference of every key")
+                   help="show: effective settings (credentials masked); check: everything `run` "
+                        "checks before it starts (modules resolved and loaded, quality cuts and "
+                        "filters compiled); docs: Markdown reference of every key")
     p.set_defaults(handler=run)
 
 
@@ -20,5 +22,8 @@ def run(args, settings) -> int:
 
         print(reference_markdown(), end="")
     else:
+        from fink_like.jobs.preflight import preflight
+
+        preflight(settings, load_modules=True)
         print("configuration OK")
     return 0

@@ -10,30 +10,28 @@ from __future__ import annotations
 import sys
 import time
 
+from fink_like.cli.args import non_negative_float, output_folder, positive_int
+from fink_like.jobs.runs import add_run_flag
+
 
 def register(sub) -> None:
     p = sub.add_parser("consume", help="receive alerts from fink-like topics")
     p.add_argument("--topic", "-t", action="append", required=True, metavar="TOPIC",
                    help="topic to read (repeat for several)")
     p.add_argument("--group", "-g", help="consumer group: resume where it stopped (default: a new group)")
-    p.add_argument("--max", type=int, metavar="N", help="stop after N alerts")
+    p.add_argument("--max", type=positive_int, metavar="N", help="stop after N alerts")
     p.add_argument("--from-beginning", action="store_true",
                    help="start at the oldest alert when the group has no committed offset")
-    p.add_argument("--save", metavar="DIR", help="save alerts under DIR before committing their offsets")
+    p.add_argument("--save", type=output_folder, metavar="DIR",
+                   help="save alerts under DIR before committing their offsets")
     p.add_argument("--format", choices=["avro", "parquet"], default="avro", help="file format for --save")
-    p.add_argument("--idle-timeout", type=float, metavar="SECONDS",
+    p.add_argument("--idle-timeout", type=non_negative_float, metavar="SECONDS",
                    help="stop after SECONDS without a new alert (default: wait forever)")
-    p.add_argument("--batch", type=int, default=100, metavar="N", help="alerts per poll (and per saved file)")
+    p.add_argument("--batch", type=positive_int, default=100, metavar="N",
+                   help="alerts per poll (and per saved file)")
     p.add_argument("--quiet", "-q", action="store_true", help="do not print one line per alert")
+    add_run_flag(p)
     p.set_defaults(handler=run)
-
-
-def _servers(settings) -> str:
-    if settings.kafka.embedded:
-        from fink_like.kafka.embedded import ensure_embedded
-
-        return ensure_embedded(settings)
-    return settings.kafka.bootstrap_servers
 
 
 def describe(alert) -> str:
@@ -49,14 +47,13 @@ def describe(alert) -> str:
 def run(args, settings) -> int:
     from fink_like.client.consumer import AlertConsumer
     from fink_like.client.sink import save_alerts
-    from fink_like.errors import UsageError
     from fink_like.kafka.conf import client_conf
 
-    if args.max is not None and args.max < 1:
-        raise UsageError("--max must be at least 1")
-    if args.batch < 1:
-        raise UsageError("--batch must be at least 1")
-    conf = client_conf(settings.kafka, _servers(settings))
+    from fink_like.jobs.runs import follow_run_broker
+    from fink_like.kafka.embedded import running_bootstrap
+
+    settings, _run_dir = follow_run_broker(settings, args.run)
+    conf = client_conf(settings.kafka, running_bootstrap(settings))
     total, last, started = 0, time.monotonic(), time.monotonic()
     with AlertConsumer(args.topic, conf, group=args.group, from_beginning=args.from_beginning,
                        schema_dirs=[settings.distribution.schema_dir],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from fink_like.jobs.runs import add_run_flag
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -15,6 +17,7 @@ def register(subparsers) -> None:
     parser.add_argument("--state-dir", metavar="DIR",
                         help="folder of the pid/port/log files (default: kafka.embedded_dir)")
     parser.add_argument("--json", action="store_true", help="print status as JSON")
+    add_run_flag(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -27,6 +30,10 @@ def handle(args, settings) -> int:
         return 1
     if not settings.kafka.embedded:
         return _external_status(settings)
+    if not args.state_dir and (args.action != "start" or args.run):
+        from fink_like.jobs.runs import follow_run_broker  # status and stop: the latest run's broker
+
+        settings, _run_dir = follow_run_broker(settings, args.run)
     broker = EmbeddedKafka(args.state_dir or settings.kafka.embedded_dir)
     if args.action == "start":
         bootstrap = broker.start()
@@ -42,7 +49,7 @@ def handle(args, settings) -> int:
         return 0
     info = broker.status()
     if args.json:
-        print(json.dumps(info))
+        print(json.dumps({"running": info is not None, "state_dir": str(broker.state_dir), **(info or {})}))
     elif info is None:
         print(f"kafka is not running (state dir {broker.state_dir})")
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fink_like.cli.args import input_path, output_file, positive_int
 from fink_like.errors import UsageError
 
 
@@ -26,20 +27,21 @@ def register(sub) -> None:
     val.add_argument("reference", metavar="NAME_OR_PATH",
                      help="entry-point name or package.module:Class")
     _common(val)
-    val.add_argument("--per-folder", type=int, default=40, metavar="N",
+    val.add_argument("--per-folder", type=positive_int, default=40, metavar="N",
                      help="alerts per survey folder of the shared data when no --input (default 40)")
     val.set_defaults(handler=run_validate)
 
     run = actions.add_parser("run", help="apply modules to alert files or a Parquet file")
     run.add_argument("names", nargs="+", metavar="NAME", help="modules, in order")
     _common(run, input_required=True)
-    run.add_argument("--output", metavar="FILE", help="write the enriched alerts to this Parquet file")
+    run.add_argument("--output", type=output_file, metavar="FILE",
+                     help="write the enriched alerts to this Parquet file")
     run.set_defaults(handler=run_modules)
     p.set_defaults(handler=_usage(p))
 
 
 def _common(parser, input_required: bool = False) -> None:
-    parser.add_argument("--input", action="append", required=input_required, metavar="PATH",
+    parser.add_argument("--input", action="append", type=input_path, required=input_required, metavar="PATH",
                         help="Avro alert files/folders or canonical Parquet files (repeatable)")
     parser.add_argument("--params", metavar="JSON",
                         help="module parameters as JSON, or @FILE (YAML/JSON); default: the "
@@ -94,8 +96,6 @@ def run_validate(args, settings) -> int:
     from fink_like.science.samples import read_input, real_sample
     from fink_like.science.validate import validate_module
 
-    if args.per_folder < 1:
-        raise UsageError("--per-folder must be at least 1")
     sample = read_input(args.input) if args.input else real_sample(settings.simulator.data_dir,
                                                                      args.per_folder)
     report = validate_module(args.reference, params_for(args.reference, args.params, settings), sample)
@@ -120,7 +120,6 @@ def run_modules(args, settings) -> int:
     if args.output:
         import pyarrow.parquet as pq
 
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(out, args.output)
         summary["output"] = args.output
     print(json.dumps(summary, indent=2))

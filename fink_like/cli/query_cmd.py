@@ -1,11 +1,16 @@
 """``fink-like query object|cone|class|latest``: read the archive from the command line.
 
-Cone radius is in arcseconds; dates are MJD numbers or ISO-8601 strings (UTC).
+Cone radius is in arcseconds; dates are MJD numbers or ISO-8601 strings (an offset such
+as ``+02:00`` is converted to UTC). By default the latest run's archive is read
+(``--run`` picks another; see :mod:`fink_like.jobs.runs`).
 """
 
 from __future__ import annotations
 
 import sys
+
+from fink_like.cli.args import date, finite_float, output_file, positive_float, positive_int
+from fink_like.jobs.runs import add_run_flag
 
 
 def register(sub) -> None:
@@ -15,27 +20,51 @@ def register(sub) -> None:
     o = kinds.add_parser("object", help="the light curve (every alert) of one object")
     o.add_argument("object_id", metavar="ID")
     c = kinds.add_parser("cone", help="alerts within RADIUS arcsec of RA, DEC (degrees)")
-    c.add_argument("ra", type=float, metavar="RA")
-    c.add_argument("dec", type=float, metavar="DEC")
-    c.add_argument("radius", type=float, metavar="RADIUS", help="arcseconds (at most 18000)")
-    c.add_argument("--since", help="earliest observation: MJD or ISO date")
-    c.add_argument("--until", help="latest observation: MJD or ISO date")
+    c.add_argument("ra", type=finite_float, metavar="RA")
+    c.add_argument("dec", type=finite_float, metavar="DEC")
+    c.add_argument("radius", type=positive_float, metavar="RADIUS", help="arcseconds (at most 18000)")
     k = kinds.add_parser("class", help="the latest alerts of one archive class")
     k.add_argument("name", metavar="NAME", help='e.g. "SN Ia candidate"')
-    k.add_argument("--since", help="earliest observation: MJD or ISO date")
-    kinds.add_parser("latest", help="the most recent alerts")
-    for parser in (o, c, k, kinds.choices["latest"]):
-        parser.add_argument("--limit", type=int, help="most rows (default api.default_limit)")
+    latest = kinds.add_parser("latest", help="the most recent alerts")
+    for parser in (c, k):
+        parser.add_argument("--since", type=date, metavar="DATE", help="earliest observation: MJD or ISO date")
+        parser.add_argument("--until", type=date, metavar="DATE", help="latest observation: MJD or ISO date")
+    for parser in (o, c, k, latest):
+        parser.add_argument("--limit", type=positive_int, metavar="N", help="most rows (default api.default_limit)")
         parser.add_argument("--format", default="table", choices=["table", "json", "csv", "parquet"])
-        parser.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+        parser.add_argument("--output", type=output_file, metavar="FILE", help="write here instead of stdout")
+        add_run_flag(parser)
         parser.set_defaults(handler=run)
+
+
+def open_archive_for_reading(settings, run: str | None):
+    """The archive of ``--run`` (default: the latest one), refusing one that does not exist.
+
+    Shared by ``query`` and ``serve``: neither may create an empty archive by reading.
+    """
+    from pathlib import Path
+
+    from fink_like.archive.query import Archive
+    from fink_like.errors import ArchiveError
+    from fink_like.jobs.runs import follow_run, where_runs_are
+
+    settings, _run_dir = follow_run(settings, run)
+    path = settings.archive.path
+    if settings.archive.backend == "embedded" and not Path(path).is_file():
+        raise ArchiveError(f"archive not found: {path}; {where_runs_are()}")
+    return settings, Archive(settings)
+
+
+def bounded(text: str, limit: int = 400) -> str:
+    """A message that may quote the user's input, cut to ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 def run(args, settings) -> int:
     from fink_like.archive.output import render
-    from fink_like.archive.query import Archive
+    from fink_like.errors import QueryError, UsageError
 
-    archive = Archive(settings)
+    settings, archive = open_archive_for_reading(settings, args.run)
     try:
         if args.kind == "object":
             result = archive.object(args.object_id, limit=args.limit)
@@ -43,12 +72,14 @@ def run(args, settings) -> int:
             result = archive.cone(args.ra, args.dec, args.radius, since=args.since, until=args.until,
                                   limit=args.limit)
         elif args.kind == "class":
-            result = archive.by_class(args.name, since=args.since, limit=args.limit)
+            result = archive.by_class(args.name, since=args.since, until=args.until, limit=args.limit)
         else:
             result = archive.latest(limit=args.limit)
         render(result.table, args.format, args.output)
         if result.next_cursor:
             print(f"(more results: raise --limit, at most {settings.api.max_results})", file=sys.stderr)
+    except QueryError as exc:  # a bad argument of the query: a usage error here
+        raise UsageError(f"query {args.kind}: {bounded(str(exc))}") from None
     finally:
         archive.close()
     return 0

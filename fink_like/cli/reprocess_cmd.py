@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
+from fink_like.cli.args import json_object
+
 
 def register(sub) -> None:
     text = "reprocess a night range of the raw lake into the science lake and the archive"
@@ -19,7 +21,7 @@ def register(sub) -> None:
                    help="last night, YYYY-MM-DD or YYYYMMDD (inclusive)")
     p.add_argument("--modules", nargs="+", metavar="NAME",
                    help="science modules to run, in order (default: the enabled configured ones)")
-    p.add_argument("--module-params", metavar="JSON", type=_json,
+    p.add_argument("--module-params", metavar="JSON", type=json_object,
                    help='parameter overrides per module, e.g. \'{"snia": {"model_version": "v2"}}\'')
     p.add_argument("--no-archive", dest="archive", action="store_false",
                    help="do not upsert the reprocessed alerts into the archive")
@@ -29,18 +31,6 @@ def register(sub) -> None:
     mode.add_argument("--restart", dest="restart", action="store_true",
                       help="redo every night of the range")
     p.set_defaults(handler=run, restart=False)
-
-
-def _json(text: str) -> dict:
-    import argparse
-
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object keyed by module name")
-    return value
 
 
 def run(args, settings) -> int:

@@ -12,7 +12,7 @@ import json
 def register(sub) -> None:
     p = sub.add_parser("schema", help="list, show or export the distribution (Avro) schemas")
     p.add_argument("action", choices=["list", "show", "export", "generate"])
-    p.add_argument("target", nargs="?",
+    p.add_argument("target", nargs="?", metavar="ID_OR_DIR",
                    help="schema ID (show) or folder (export; generate, default distribution.schema_dir)")
     p.add_argument("--local", action="store_true", help="do not read the schema topic from Kafka")
     p.set_defaults(handler=run)
@@ -23,22 +23,25 @@ def _all(settings, local: bool) -> dict[int, dict]:
 
     known = SchemaRegistry([settings.distribution.schema_dir]).known()
     if not local:
-        from fink_like.cli.consume_cmd import _servers
         from fink_like.kafka.conf import client_conf
+        from fink_like.kafka.embedded import running_bootstrap
 
-        conf = client_conf(settings.kafka, _servers(settings))
+        conf = client_conf(settings.kafka, running_bootstrap(settings))
         known.update(fetch_topic(conf, settings.distribution.schema_topic))
     return dict(sorted(known.items()))
 
 
 def run(args, settings) -> int:
+    from fink_like.cli.args import check, output_folder
     from fink_like.distribution.registry import save
     from fink_like.errors import UsageError
 
-    if args.action == "generate":
-        return _generate(settings, args.target or settings.distribution.schema_dir)
     if args.action in ("show", "export") and not args.target:
         raise UsageError(f"schema {args.action} needs {'an ID' if args.action == 'show' else 'a folder'}")
+    if args.action in ("export", "generate"):
+        folder = check(args.target or settings.distribution.schema_dir, output_folder, f"schema {args.action}")
+        if args.action == "generate":
+            return _generate(settings, folder)
     schemas = _all(settings, args.local)
     if args.action == "list":
         for sid, schema in schemas.items():

@@ -2,39 +2,36 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 from pathlib import Path
 
+from fink_like.cli.args import non_negative_int, positive_float, positive_int
 from fink_like.errors import UsageError
 
 
-def _positive(kind):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-    return parse
-
-
 def register(sub) -> None:
-    p = sub.add_parser("simulate", help="replay real ZTF/Rubin alert files into Kafka")
+    text = "replay real ZTF/Rubin alert files into Kafka"
+    p = sub.add_parser("simulate", help=text,
+                       description=f"{text[0].upper()}{text[1:]} at a chosen rate (or a synthetic "
+                                   "night from the light-curve simulator). A file that cannot be "
+                                   "read is skipped and reported; --strict stops at the first one.")
     p.add_argument("--data", metavar="DIR", action="append",
                    help="alert folder or file, repeatable (default: simulator.data_dir)")
     p.add_argument("--survey", choices=["ztf", "lsst", "auto"], default="auto",
                    help="replay only one survey's alerts (default: auto, both, detected per file)")
-    p.add_argument("--topic", help="topic for every message (default: simulator.ztf_topic / lsst_topic)")
-    p.add_argument("--rate", type=_positive(float), help="alerts/s (default: simulator.rate)")
-    p.add_argument("--count", type=_positive(int), help="send only the first N messages")
-    p.add_argument("--clone-factor", type=_positive(int), default=1, metavar="K",
+    p.add_argument("--topic", metavar="TOPIC",
+                   help="topic for every message (default: simulator.ztf_topic / lsst_topic)")
+    p.add_argument("--rate", type=positive_float, metavar="RATE", help="alerts/s (default: simulator.rate)")
+    p.add_argument("--count", type=positive_int, metavar="N", help="send only the first N messages")
+    p.add_argument("--clone-factor", type=positive_int, default=1, metavar="K",
                    help="send every alert K times: the original and K-1 clones with new ids")
-    p.add_argument("--seed", type=int, default=0, help="seed of the clones' ids and shifts (and of --synthetic)")
-    p.add_argument("--synthetic", type=_positive(int), metavar="N",
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                   help="seed of the clones' ids and shifts (and of --synthetic)")
+    p.add_argument("--synthetic", type=positive_int, metavar="N",
                    help="replay N alerts of a synthetic night from the light-curve simulator instead of files")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first file that cannot be read (default: skip it, report it, send the rest)")
     p.set_defaults(handler=run)
 
 
@@ -45,12 +42,13 @@ def run(args, settings) -> int:
 
     sim = settings.simulator
     paths = args.data or [sim.data_dir]
+    skipped: list[tuple[str, str]] | None = None if args.strict else []
     if args.synthetic:
         alerts = _synthetic(args)
     elif missing := [p for p in paths if not Path(p).exists()]:
         raise UsageError(f"alert path not found: {', '.join(missing)}")
     else:
-        alerts = load_alerts(paths, args.survey, args.clone_factor, args.seed)
+        alerts = load_alerts(paths, args.survey, args.clone_factor, args.seed, skipped)
     if not alerts:
         raise UsageError(f"no {'' if args.survey == 'auto' else args.survey + ' '}alert files under "
                          f"{', '.join(paths)}")
@@ -67,8 +65,11 @@ def run(args, settings) -> int:
     # With kafka.roll_messages, streams go to topic segments that the jobs delete once read.
     roll = settings.kafka.roll_messages if not args.topic else 0
     report = replay_many(list(batches.items()), conf, rate=args.rate or sim.rate, roll=roll)
-    print(json.dumps(report.as_dict()))
-    return 0 if report.failed == 0 else 1
+    for path, reason in skipped or ():
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(json.dumps({**report.as_dict(), "skipped_files": [p for p, _r in skipped or ()]}))
+    # Like `al label --skip-invalid`: what could be sent was sent, the status still says "not all".
+    return 0 if report.failed == 0 and not skipped else 1
 
 
 def _synthetic(args) -> list:
@@ -76,7 +77,5 @@ def _synthetic(args) -> list:
 
     if args.data or args.clone_factor != 1:
         raise UsageError("--synthetic makes its own alerts: drop --data and --clone-factor")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be non-negative with --synthetic, got {args.seed}")
     surveys = ("ztf", "lsst") if args.survey == "auto" else (args.survey,)
     return synthetic_night(args.synthetic, seed=args.seed, surveys=surveys)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+from fink_like.jobs.runs import add_run_flag
+
 
 def register(sub) -> None:
     p = sub.add_parser("topics", help="list the distribution topics, their filters and volumes")
     p.add_argument("action", choices=["list", "describe"])
-    p.add_argument("topic", nargs="?", help="topic to describe (describe only)")
+    p.add_argument("topic", nargs="?", metavar="TOPIC", help="topic to describe (describe only)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_run_flag(p)
     p.set_defaults(handler=run)
 
 
@@ -21,12 +24,14 @@ def volumes(conf: dict, topic: str, existing: set[str]) -> dict[int, tuple[int, 
 
 
 def run(args, settings) -> int:
-    from fink_like.cli.consume_cmd import _servers
     from fink_like.errors import UsageError
+    from fink_like.jobs.runs import follow_run_broker
     from fink_like.kafka.admin import list_topics
     from fink_like.kafka.conf import client_conf
+    from fink_like.kafka.embedded import running_bootstrap
 
-    conf = client_conf(settings.kafka, _servers(settings))
+    settings, _run_dir = follow_run_broker(settings, args.run)
+    conf = client_conf(settings.kafka, running_bootstrap(settings))
     existing = set(list_topics(conf))
     filters = [f for f in settings.distribution.filters]
     if args.action == "describe":

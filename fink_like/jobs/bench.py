@@ -98,7 +98,7 @@ def decode_ceiling(messages: list[bytes], seconds: float = 3.0) -> float:
 
 
 def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
-    from fink_like.jobs.main_job import relocated
+    from fink_like.jobs.runs import relocated
 
     data = relocated(settings, root / f"trial-{index}", root / "kafka")
     data["metrics"]["enabled"] = False

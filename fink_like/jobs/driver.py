@@ -59,6 +59,9 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     from fink_like.jobs.stream import start
     from fink_like.metrics import job_metrics
 
+    from fink_like.jobs.preflight import preflight
+
+    preflight(settings)  # what `fink-like config check` checks, before Spark starts
     bootstrap = bootstrap_for(settings) if needs_kafka(source, stages) else ""
     spark = get_spark(settings)
     metrics = job_metrics(settings, name)
@@ -86,6 +89,10 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     finally:
         for listener in listeners:
             spark.streams.removeListener(listener)
+        if "archive" in stages:
+            from fink_like.archive.backends import close_archive
+
+            close_archive(settings)  # checkpoint the write-ahead log the executors left
     return totals
 
 

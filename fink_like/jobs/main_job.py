@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from fink_like.config import Settings
@@ -48,24 +47,6 @@ class RunResult:
     archive_rows: int | None = None
     run_dir: str = ""
     report_files: list = field(default_factory=list)
-
-
-def isolate_run(settings: Settings, root: str = "var/runs") -> tuple[Settings, str]:
-    """Give an embedded run its own lake, checkpoints and archive (the embedded Kafka is in memory)."""
-    if not settings.kafka.embedded:
-        return settings, ""
-    run_dir = Path(root) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return Settings.model_validate(relocated(settings, run_dir, run_dir / "kafka")), str(run_dir)
-
-
-def relocated(settings: Settings, run_dir: Path, kafka_dir: Path) -> dict:
-    """The settings as data, with lake, checkpoints, archive and embedded Kafka under new folders."""
-    data = settings.model_dump()
-    data["lake"]["root"] = str(run_dir / "lake")
-    data["spark"]["checkpoint_dir"] = str(run_dir / "checkpoints")
-    data["archive"]["path"] = str(run_dir / "archive.sqlite")
-    data["kafka"]["embedded_dir"] = str(kafka_dir)
-    return data
 
 
 def pipeline_stages(settings: Settings) -> tuple[str, ...]:
@@ -131,18 +112,17 @@ class Progress:
 
 def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     """Run the whole broker on a replayed night; returns once every alert went through."""
-    from fink_like.jobs.driver import bootstrap_for, pruning, science_schema, supervise
+    from fink_like.jobs.driver import bootstrap_for, pruning, supervise
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
     from fink_like.kafka.admin import ensure_topics
     from fink_like.kafka.conf import client_conf
     from fink_like.metrics import job_metrics
 
-    stages = pipeline_stages(settings)
-    if "distribute" in stages:
-        from fink_like.filters.engine import FilterEngine
+    from fink_like.jobs.preflight import preflight
 
-        FilterEngine.from_settings(settings, science_schema(settings))  # fail fast on bad filters
+    stages = pipeline_stages(settings)
+    preflight(settings)  # fail fast: modules, quality cuts, filters
     bootstrap = bootstrap_for(settings)
     conf = client_conf(settings.kafka, bootstrap)
     batches = options.messages or replay_batches(settings, options)
@@ -180,6 +160,10 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         supervisor.stop()
         for listener in listeners:
             spark.streams.removeListener(listener)
+        if "archive" in stages:
+            from fink_like.archive.backends import close_archive
+
+            close_archive(settings)  # the .sqlite file alone holds the run's archive
         if options.progress:
             print()
     return RunResult(totals=totals, produced=replay.sent, replay_seconds=replay.seconds,
@@ -229,7 +213,10 @@ def replay_batches(settings: Settings, options: RunOptions) -> list[tuple[str, l
     out = []
     for folder, topic in (("ztf", sim.ztf_topic), ("lsst", sim.lsst_topic)):
         if (root / folder).is_dir():
-            messages = load_messages(root / folder, clone_factor=options.clone_factor)
+            skipped: list[tuple[str, str]] = []
+            messages = load_messages(root / folder, clone_factor=options.clone_factor, skipped=skipped)
+            for path, reason in skipped:
+                log.warning("alert file skipped", extra={"file": path, "reason": reason})
             out.append((topic, messages[: options.limit] if options.limit else messages))
     if not out:
         count = options.limit or 2000  # the documented default of a synthetic night

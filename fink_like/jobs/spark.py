@@ -7,6 +7,8 @@ import sys
 
 from fink_like.config import Settings
 
+SPARK_REDACTION = r"(?i)secret|passw|token|access[.]?key|jaas|\.pem|credential|sasl\.username"
+
 
 def get_spark(settings: Settings):
     """Return the (possibly shared) SparkSession for ``settings``, with the Kafka source registered.
@@ -31,6 +33,10 @@ def get_spark(settings: Settings):
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
         .config("spark.driver.memory", "3g")
+        # Kafka credentials travel as source/sink options (kafka.sasl.jaas.config, ...):
+        # Spark's default patterns do not cover them in plans, logs and the UI.
+        .config("spark.redaction.regex", SPARK_REDACTION)
+        .config("spark.sql.redaction.options.regex", f"{SPARK_REDACTION}|url")
     )
     if not os.environ.get("PYSPARK_GATEWAY_PORT"):
         # Not under spark-submit (which launches us with a gateway and its own master).
@@ -43,7 +49,9 @@ def get_spark(settings: Settings):
         if _loopback_cluster(s.master):
             # Executors of `fink-like cluster` share this machine: relative paths resolve here.
             builder = builder.config("spark.executorEnv.FINK_LIKE_WORKDIR", os.getcwd())
-    for key, value in s.conf.items():
+    from fink_like.jobs.jvm_logs import jvm_log_conf
+
+    for key, value in {**jvm_log_conf(s.checkpoint_dir, s.conf), **s.conf}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -5,7 +5,7 @@ This is the only place where secrets are unwrapped for a client.
 
 from __future__ import annotations
 
-from fink_like.config import KafkaSettings
+from fink_like.config import KafkaSettings, reveal
 
 
 def client_conf(k: KafkaSettings, bootstrap_servers: str | None = None, **overrides) -> dict:
@@ -26,7 +26,7 @@ def client_conf(k: KafkaSettings, bootstrap_servers: str | None = None, **overri
     ):
         if value:
             conf[key] = value
-    conf.update(k.extra)
+    conf.update({key: reveal(value) for key, value in k.extra.items()})
     conf.update(overrides)
     return conf
 

@@ -210,6 +210,30 @@ class EmbeddedKafka:
         self.stop()
 
 
+def running_bootstrap(settings) -> str:
+    """Bootstrap servers of the broker that ``settings`` name, which must be running already.
+
+    For clients that read (``consume``, ``topics``, ``schema``): a broker started here
+    would be new and empty, so none is started.
+
+    Raises
+    ------
+    fink_like.errors.KafkaError
+        When ``kafka.embedded`` is true and no embedded broker runs in ``kafka.embedded_dir``.
+    """
+    if not settings.kafka.embedded:
+        return settings.kafka.bootstrap_servers
+    broker = EmbeddedKafka(settings.kafka.embedded_dir)
+    info = broker.status()
+    if info is None or not info["healthy"]:
+        state = "is not running" if info is None else f"(pid {info['pid']}) is not answering"
+        raise KafkaError(
+            f"no Kafka broker to read from: the embedded broker of {broker.state_dir} {state}. "
+            "A run's broker stops with the run unless it was started with `fink-like run --keep-kafka` "
+            "(`make run` does); `fink-like kafka start` starts an empty one.")
+    return info["bootstrap"]
+
+
 def ensure_embedded(settings) -> str:
     """Bootstrap servers for ``settings``: start-or-reuse the embedded broker when enabled."""
     if settings.kafka.embedded:
@@ -218,11 +242,12 @@ def ensure_embedded(settings) -> str:
 
 
 @contextlib.contextmanager
-def embedded_for_run(settings):
+def embedded_for_run(settings, keep: bool = False):
     """Start the embedded broker for the duration of a run, unless one was already running.
 
     A broker that was up before (``fink-like kafka start``) is left running; one started
-    here is stopped on exit, so a run leaves no process behind.
+    here is stopped on exit, so a run leaves no process behind, unless ``keep`` is true
+    (``run --keep-kafka``: the run's topics stay readable until ``fink-like kafka stop``).
     """
     if not settings.kafka.embedded:
         yield settings.kafka.bootstrap_servers
@@ -233,5 +258,5 @@ def embedded_for_run(settings):
     try:
         yield bootstrap
     finally:
-        if not was_running:
+        if not was_running and not keep:
             broker.stop()

@@ -11,7 +11,8 @@ from fink_like.surveys.files import AlertMessage, PathLike, load_file_messages
 
 
 def load_alerts(paths: PathLike | Iterable[PathLike], survey: str | None = None,
-                clone_factor: int = 1, seed: int = 0) -> list[AlertMessage]:
+                clone_factor: int = 1, seed: int = 0,
+                skipped: list[tuple[str, str]] | None = None) -> list[AlertMessage]:
     """Every alert under ``paths`` as its survey's Kafka message, plus clones.
 
     Parameters
@@ -26,15 +27,18 @@ def load_alerts(paths: PathLike | Iterable[PathLike], survey: str | None = None,
         variant-major: all originals in input order, then every first clone, and so on.
     seed
         Seed of the clones' ids and shifts.
+    skipped
+        If a list, unreadable files are appended to it as ``(file, reason)`` and the rest
+        are loaded; if None, the first one raises.
 
     Raises
     ------
     UsageError
-        For ``clone_factor < 1``; AlertError for unreadable files.
+        For ``clone_factor < 1``; AlertError for unreadable files (``skipped`` None).
     """
     if clone_factor < 1:
         raise UsageError(f"clone factor must be at least 1, got {clone_factor}")
-    originals = load_file_messages(paths, None if survey in (None, "auto") else survey)
+    originals = load_file_messages(paths, None if survey in (None, "auto") else survey, skipped)
     if clone_factor == 1:
         return originals
     out = list(originals)
@@ -55,6 +59,7 @@ def load_alerts(paths: PathLike | Iterable[PathLike], survey: str | None = None,
 
 
 def load_messages(path: PathLike | Iterable[PathLike], survey: str | None = None,
-                  clone_factor: int = 1, seed: int = 0) -> list[tuple[bytes, bytes]]:
+                  clone_factor: int = 1, seed: int = 0,
+                  skipped: list[tuple[str, str]] | None = None) -> list[tuple[bytes, bytes]]:
     """``(key, value)`` pairs ready for :func:`~fink_like.simulator.replay.replay`."""
-    return [(m.key, m.value) for m in load_alerts(path, survey, clone_factor, seed)]
+    return [(m.key, m.value) for m in load_alerts(path, survey, clone_factor, seed, skipped)]

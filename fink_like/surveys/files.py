@@ -52,6 +52,8 @@ def alert_paths(paths: PathLike | Iterable[PathLike]) -> list[Path]:
             found.extend(sorted(path.rglob("*.avro")))
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise AlertError("not_a_file", f"alert path {path} is neither a file nor a folder")
         else:
             raise AlertError("no_such_file", f"alert path {path} does not exist")
     return found
@@ -71,8 +73,18 @@ def _survey_of(schema_json: str) -> tuple[str, str]:
 
 
 def messages_from_file(path: PathLike) -> list[AlertMessage]:
-    """The wire-format messages of every alert in one container file."""
-    data = Path(path).read_bytes()
+    """The wire-format messages of every alert in one container file.
+
+    Raises
+    ------
+    AlertError
+        ``unreadable_file`` when the file cannot be read, ``not_an_alert_file`` when it is
+        not an Avro container of alerts; the message names the file.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise AlertError("unreadable_file", f"{path}: {exc.strerror}") from exc
     try:
         container = split_container(data)
         survey, version = _survey_of(container.schema_json)
@@ -94,12 +106,26 @@ def messages_from_file(path: PathLike) -> list[AlertMessage]:
         ]
     except AlertError as exc:
         raise AlertError(exc.reason, f"{path}: {exc.detail}") from exc
+    except Exception as exc:  # fastavro and struct on a malformed container: any error type
+        raise AlertError("not_an_alert_file", f"{path}: {type(exc).__name__}: {exc}") from exc
 
 
-def load_file_messages(paths: PathLike | Iterable[PathLike], survey: str | None = None) -> list[AlertMessage]:
-    """Messages of every alert file under ``paths``; only one survey's when ``survey`` is given."""
+def load_file_messages(paths: PathLike | Iterable[PathLike], survey: str | None = None,
+                       skipped: list[tuple[str, str]] | None = None) -> list[AlertMessage]:
+    """Messages of every alert file under ``paths``; only one survey's when ``survey`` is given.
+
+    A file that cannot be read raises :class:`AlertError`, unless ``skipped`` is a list:
+    then ``(file, reason)`` is appended to it and the other files are still read.
+    """
     wanted = adapter_for(survey).name if survey else None
-    messages = [m for p in alert_paths(paths) for m in messages_from_file(p)]
+    messages = []
+    for path in alert_paths(paths):
+        try:
+            messages.extend(messages_from_file(path))
+        except AlertError as exc:
+            if skipped is None:
+                raise
+            skipped.append((str(path), str(exc)))
     return [m for m in messages if wanted is None or m.survey == wanted]
 
 

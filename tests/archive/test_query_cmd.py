@@ -46,15 +46,52 @@ def test_cone_class_latest(config, alerts, capsys, tmp_path):
     assert all(r["class"] == "Unclassified" for r in json.loads(capsys.readouterr().out))
 
 
-@pytest.mark.parametrize("argv, status, message", [
-    (["query", "cone", "10", "95", "5"], 1, "dec 95.0 is outside"),
-    (["query", "cone", "10", "0", "-5"], 1, "must be positive"),
-    (["query", "latest", "--limit", "0"], 1, "between 1"),
-    (["query", "class", "dragons"], 1, "unknown class"),
-    (["query", "cone", "10", "0", "5", "--since", "soon"], 1, "cannot read date"),
-    (["query", "latest", "--format", "parquet"], 1, "--output"),
-    (["query", "cone", "ten", "0", "5"], 2, "invalid float"),
+@pytest.mark.parametrize("argv, message", [
+    (["query", "cone", "10", "95", "5"], "dec 95.0 is outside"),
+    (["query", "cone", "10", "0", "-5"], "must be positive"),
+    (["query", "cone", "nan", "0", "5"], "not a finite number"),
+    (["query", "latest", "--limit", "0"], "at least 1"),
+    (["query", "class", "dragons"], "unknown class"),
+    (["query", "cone", "10", "0", "5", "--since", "soon"], "cannot read date"),
+    (["query", "latest", "--format", "parquet"], "--output"),
+    (["query", "cone", "ten", "0", "5"], "not a number"),
+    (["query", "latest", "--output", "/no/such/folder/out.csv"], "does not exist"),
+    (["query", "latest", "--output", "/tmp"], "is a folder"),
+    (["query", "latest", "--output", "/proc/version"], "cannot write"),
 ])
-def test_bad_input_is_a_clear_error(config, capsys, argv, status, message):
-    assert main(["--config", config, *argv]) == status
-    assert message in capsys.readouterr().err
+def test_bad_input_is_a_usage_error(config, capsys, argv, message):
+    """Every bad argument of a query exits 2 with one line naming it, no traceback."""
+    assert main(["--config", config, *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_class_until_and_dates_with_an_offset(config, alerts, capsys):
+    """``--until`` on ``query class``; an ISO date with an offset is converted to UTC."""
+    argv = ["--config", config, "query", "class", "unclassified", "--format", "json", "--limit", "10000"]
+    assert main(argv) == 0
+    every = json.loads(capsys.readouterr().out)
+    mjds = sorted(r["mjd"] for r in every)
+    cut = mjds[len(mjds) // 2]
+    assert main([*argv, "--until", repr(cut)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert sorted(r["alert_id"] for r in got) == sorted(r["alert_id"] for r in every if r["mjd"] <= cut)
+    assert 0 < len(got) < len(every)
+    from astropy.time import Time
+
+    utc = Time(cut, format="mjd").to_datetime()
+    shifted = (utc.replace(microsecond=0) + __import__("datetime").timedelta(hours=2)).isoformat() + "+02:00"
+    from fink_like.archive.query import parse_time
+
+    assert parse_time(shifted) == pytest.approx(Time(utc.replace(microsecond=0)).mjd, abs=1e-9)
+
+
+def test_missing_archive_is_refused_and_not_created(tmp_path, capsys):
+    """Reading an archive that does not exist creates nothing and says where runs put theirs."""
+    path = tmp_path / "nowhere" / "archive.sqlite"
+    conf = tmp_path / "c.yaml"
+    conf.write_text(yaml.safe_dump({"archive": {"path": str(path)}}))
+    assert main(["--config", str(conf), "query", "latest"]) == 1
+    err = capsys.readouterr().err
+    assert f"archive not found: {path}" in err and "run" in err
+    assert not path.parent.exists()

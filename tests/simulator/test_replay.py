@@ -64,7 +64,9 @@ def test_replay_many_and_cli_route_by_survey(kafka_bootstrap, shared_data, tmp_p
 
 @pytest.mark.parametrize("argv, message", [
     (["--rate", "0"], "must be positive"),
-    (["--clone-factor", "-2"], "must be positive"),
+    (["--clone-factor", "-2"], "at least 1"),
+    (["--rate", "nan"], "not a finite number"),
+    (["--seed", "-1"], "at least 0"),
     (["--survey", "hst"], "invalid choice"),
     (["--data", "/no/such/folder"], "not found"),
     (["--count", "1000000", "--data", "LSST"], "exceeds"),
@@ -75,3 +77,31 @@ def test_cli_usage_errors_exit_2(argv, message, shared_data, capsys, tmp_path):
     argv = [str(shared_data / "lsst/alerts-9.0") if a == "LSST" else a for a in argv]
     assert main(["--config", str(config), "simulate", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.kafka
+def test_one_bad_file_is_skipped_and_reported_the_rest_is_sent(kafka_bootstrap, shared_data, tmp_path, capsys):
+    """A truncated file among good ones: the good ones are sent, the bad one named; --strict aborts."""
+    good = sorted((shared_data / "ztf/alerts-4.02").glob("*.avro"))[:6]
+    folder = tmp_path / "night"
+    folder.mkdir()
+    for path in good:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "broken.avro").write_bytes(good[0].read_bytes()[:40])
+    (folder / "empty.avro").write_bytes(b"")
+    topic = f"z-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "conf.yaml"
+    config.write_text(f"kafka: {{embedded: false, bootstrap_servers: '{kafka_bootstrap}'}}\n"
+                      f"simulator: {{ztf_topic: {topic}, rate: 1000}}\n")
+    assert main(["--config", str(config), "simulate", "--data", str(folder)]) == 1
+    captured = capsys.readouterr()
+    report = __import__("json").loads(captured.out)
+    assert report["sent"] == len(good) and report["failed"] == 0
+    assert sorted(report["skipped_files"]) == [str(folder / "broken.avro"), str(folder / "empty.avro")]
+    assert f"skipped {folder / 'broken.avro'}" in captured.err
+    expected = [k for k, _ in load_messages(good)]
+    assert sorted(_read_keys(kafka_bootstrap, topic, len(expected))) == sorted(expected)
+
+    assert main(["--config", str(config), "simulate", "--data", str(folder), "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "broken.avro" in err and "Traceback" not in err

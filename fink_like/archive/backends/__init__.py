@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fink_like.archive.backends.base import ArchiveBackend, prefix_stop
 
-__all__ = ["ArchiveBackend", "LazyBackend", "open_archive", "open_backend", "prefix_stop"]
+__all__ = ["ArchiveBackend", "LazyBackend", "close_archive", "open_archive", "open_backend", "prefix_stop"]
 
 
 def open_backend(settings) -> ArchiveBackend:
@@ -18,6 +18,16 @@ def open_backend(settings) -> ArchiveBackend:
 
     return HBaseBackend(conf.hbase_host, conf.hbase_port, pool_size=conf.hbase_pool_size,
                         retries=conf.retries, batch_size=conf.batch_size)
+
+
+def close_archive(settings) -> None:
+    """What a job does when its query has stopped: open and close the archive once.
+
+    Closing the embedded backend checkpoints its write-ahead log, which the executors'
+    writers (cached per worker process, never closed) leave behind; HBase has nothing to do.
+    """
+    if settings.archive.backend == "embedded":
+        open_backend(settings).close()
 
 
 def open_archive(settings) -> ArchiveBackend:

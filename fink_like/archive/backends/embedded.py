@@ -79,6 +79,7 @@ class EmbeddedBackend(ArchiveBackend):
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open the embedded archive {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._closed = False
         self._families: dict[str, frozenset[bytes]] = {}
         self._load_families()
 
@@ -190,9 +191,26 @@ class EmbeddedBackend(ArchiveBackend):
         with self._lock:
             self._run(table, f'DELETE FROM "{table}" WHERE row = ?', (bytes(key),))
 
-    def close(self) -> None:
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database file and truncate it.
+
+        Afterwards the ``.sqlite`` file alone holds everything (copying it loses nothing),
+        even if another process keeps the database open. Readers in the middle of a read
+        make SQLite checkpoint what it can; the log is then emptied by the next one.
+        """
         with self._lock:
-            self._db.close()
+            self._run("_families", "PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        """Checkpoint (see :meth:`checkpoint`), then close the connection (once)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.checkpoint()
+            finally:
+                self._db.close()
 
     def _run(self, table: str, sql: str, params=()):
         try:
