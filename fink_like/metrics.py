@@ -140,9 +140,18 @@ def serve(metrics: BrokerMetrics, port: int, host: str = "127.0.0.1") -> int:
 
 
 def job_metrics(settings, job: str) -> BrokerMetrics:
-    """Metrics for one job, served on ``metrics.port`` when ``metrics.enabled``."""
+    """Metrics for one job, served on ``metrics.port`` when ``metrics.enabled``.
+
+    A port held by another process (two jobs on one machine) does not stop the job: the
+    endpoint moves to a free port, named in the log line "metrics endpoint".
+    """
     metrics = BrokerMetrics()
     if settings.metrics.enabled:
-        port = serve(metrics, settings.metrics.port, settings.metrics.host)
+        try:
+            port = serve(metrics, settings.metrics.port, settings.metrics.host)
+        except OSError as exc:
+            log.warning("metrics port busy, serving on a free port instead",
+                        extra={"port": settings.metrics.port, "error": str(exc)})
+            port = serve(metrics, 0, settings.metrics.host)
         log.info("metrics endpoint", extra={"job": job, "url": f"http://{settings.metrics.host}:{port}/metrics"})
     return metrics
