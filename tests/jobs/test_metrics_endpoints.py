@@ -53,9 +53,17 @@ def test_ingest_available_now_serves_its_counts(spark, job_settings, fresh_topic
     assert "fink_like_batch_duration_seconds_count" in samples
 
 
-def test_serve_exports_request_counts_and_latency(tmp_path):
+def test_serve_exports_request_counts_and_latency(tmp_path, shared_data):
+    from fink_like.archive.writer import ArchiveWriter
+    from fink_like.config import load_settings
+    from fink_like.surveys import read_alert_files
+
+    archive = tmp_path / "archive.sqlite"  # serve reads an existing archive: write real alerts first
+    writer = ArchiveWriter(load_settings(None, env={}, overrides={"archive": {"path": str(archive)}}))
+    writer.write(read_alert_files([shared_data / "lsst" / "alerts-9.0"]))
+    writer.close()
     api_port, metrics_port = free_port(), free_port()
-    env = {**os.environ, "FINK_LIKE__ARCHIVE__PATH": str(tmp_path / "archive.sqlite"),
+    env = {**os.environ, "FINK_LIKE__ARCHIVE__PATH": str(archive),
            "FINK_LIKE__METRICS__PORT": str(metrics_port)}
     env.pop("FINK_LIKE_CONFIG", None)
     proc = subprocess.Popen([sys.executable, "-m", "fink_like.cli", "serve", "--port", str(api_port)],
