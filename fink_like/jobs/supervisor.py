@@ -90,6 +90,8 @@ class Supervisor:
             self.query.stop()
 
     def _restart(self, error) -> None:
+        if "fink_like.errors.ConfigError" in _cause(error):  # no restart fixes a setting
+            raise JobError(f"streaming query {self.name!r} failed: {_cause(error)}")
         if self.restarts >= self.max_restarts:
             raise JobError(f"streaming query {self.name!r} failed after {self.restarts} restart(s): "
                            f"{_cause(error)}")

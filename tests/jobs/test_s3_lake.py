@@ -36,7 +36,10 @@ def s3_endpoint():
 
 
 def _s3_settings(make_settings, endpoint: str, **extra):
-    lake_conf = {"root": f"s3://{BUCKET}/lake", "s3_endpoint": endpoint, "s3_region": "us-east-1",
+    import uuid
+
+    lake_conf = {"root": f"s3://{BUCKET}/lake-{uuid.uuid4().hex[:8]}",  # one lake per test
+                 "s3_endpoint": endpoint, "s3_region": "us-east-1",
                  "s3_access_key_id": "test-key", "s3_secret_access_key": "test-secret"}
     return make_settings(lake=lake_conf, **extra)
 
