@@ -7,9 +7,29 @@ MODULES := $(sort $(wildcard science_modules/*/setup.cfg))
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test venv bench clean lint
+SWAGGER_UI_VERSION := 5.32.0
+SWAGGER := fink_like/api/static/vendor/swagger-ui
+CHROMIUM := /usr/bin/chromium
 
-venv: $(STAMP)
+.PHONY: run test venv bench clean lint vendor browser freeze-science
+
+venv: $(STAMP) vendor
+
+# swagger-ui for /docs, vendored from the npm registry at build time (the API works offline).
+vendor: $(SWAGGER)/swagger-ui-bundle.js
+
+$(SWAGGER)/swagger-ui-bundle.js:
+	rm -rf $(SWAGGER).tmp && mkdir -p $(SWAGGER).tmp
+	cd $(SWAGGER).tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null && tar xzf swagger-ui-dist-*.tgz
+	mkdir -p $(SWAGGER)
+	cp $(SWAGGER).tmp/package/swagger-ui-bundle.js $(SWAGGER).tmp/package/swagger-ui.css $(SWAGGER).tmp/package/LICENSE $(SWAGGER)/
+	rm -rf $(SWAGGER).tmp
+
+# The portal's browser tests drive Debian's chromium (never a downloaded browser).
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
 
 $(STAMP): setup.cfg pyproject.toml $(MODULES)
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +42,13 @@ $(STAMP): setup.cfg pyproject.toml $(MODULES)
 run: $(STAMP)
 	$(VENV)/bin/fink-like --config conf/local.yaml run --keep-kafka
 
-test: $(STAMP)
+test: $(STAMP) vendor browser
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected (exit 5), treated as success"; exit 0; fi; exit $$rc
+
+# Refreeze tests/science/data/science_outputs.parquet after an intended science change
+# (retrained model, new module or canonical column); see tests/README.md.
+freeze-science: $(STAMP)
+	$(PY) tests/science/golden.py --write
 
 bench: $(STAMP)
 	$(VENV)/bin/fink-like --config conf/local.yaml bench

@@ -196,6 +196,11 @@ class ApiSettings(Section):
     port: int = Field(default=8000, gt=0, lt=65536)
     max_results: int = Field(default=10000, gt=0)
     default_limit: int = Field(default=100, gt=0)
+    # Accounts and limits (docs/portal.md): reading needs a token unless public_read.
+    public_read: bool = True
+    rate_limit_per_minute: int = Field(default=600, ge=0)   # per token (or client address); 0: off
+    cors_origins: list[str] = Field(default_factory=list)   # e.g. ["https://example.org"]; "*" for any
+    cursor_secret: SecretStr | None = None                  # signs page cursors; default: per process
 
 
 class MetricsSettings(Section):

@@ -58,6 +58,59 @@ def spark(tmp_path_factory):
         session.stop()
 
 
+@pytest.fixture(scope="session")
+def read_avro_independently(shared_data):
+    """``read(path) -> dict``: one alert file read by fastavro alone, not by fink-like.
+
+    ZTF 4.02 headers name types defined in ``ztf/schema-4.02``; those files are parsed
+    first and the body is read by hand.
+    """
+    import io
+    import json
+
+    import fastavro
+
+    folder = shared_data / "ztf" / "schema-4.02"
+    named: dict = {}
+    for name in ("cutout", "candidate", "prv_candidate", "fp_hist"):
+        fastavro.parse_schema(json.loads((folder / f"{name}.avsc").read_text()), named_schemas=named)
+    ztf402 = fastavro.parse_schema(json.loads((folder / "alert.avsc").read_text()), named_schemas=named)
+
+    def read(path):
+        data = path.read_bytes()
+        try:
+            return next(iter(fastavro.reader(io.BytesIO(data))))
+        except ValueError:
+            sync = data[-16:]
+            stream = io.BytesIO(data[data.index(sync) + 16:])
+            if fastavro.schemaless_reader(stream, "long") != 1:  # records in the block
+                raise ValueError(f"{path}: expected one alert per file")
+            fastavro.schemaless_reader(stream, "long")              # block size
+            return fastavro.schemaless_reader(stream, ztf402)
+
+    return read
+
+
+@pytest.fixture
+def publish_snia_version():
+    """``publish(model_dir) -> "vN"``: a new snia version, as ``fink-like al retrain`` publishes one.
+
+    The artifact is the shipped forest re-saved with a marker key (same scores, other
+    bytes, so another hash): a stand-in for a real retrain, which takes minutes.
+    """
+    from fink_like_snia import model
+    from fink_like_snia.module import SHIPPED, SHIPPED_METRICS
+
+    from fink_like.science.active_learning import ModelRegistry
+
+    def publish(model_dir) -> str:
+        artifact = dict(model.load_artifact(SHIPPED), retrained_in_test=True)
+        registry = ModelRegistry(model_dir, SHIPPED, SHIPPED_METRICS)
+        return registry.publish(lambda path: model.save_artifact(artifact, path), {"note": "test retrain"})
+
+    return publish
+
+
 @pytest.fixture
 def make_settings(tmp_path):
     """Settings rooted in a fresh temporary folder, with nested overrides."""

@@ -1,94 +1,101 @@
-"""FastAPI application: the archive's queries and cutouts over HTTP.
+"""The web application: the REST API and the science portal, from one process.
 
-Every list endpoint answers ``{"count", "next_cursor", "results"}``; pass ``next_cursor``
-back as ``cursor`` for the next page. Bad input is a 4xx whose ``detail`` says what is
-wrong: 400 for a :class:`QueryError`, 422 for a malformed parameter, 404 for a missing
-cutout. OpenAPI docs are at ``/docs`` and ``/openapi.json``.
+``create_app(settings)`` assembles the pieces: the error model (:mod:`.errors`), tokens,
+roles and the rate limit (:mod:`.security`), the REST routes (:mod:`.routes`), the
+portal's pages (:mod:`.portal`), CORS from ``api.cors_origins`` and the OpenAPI docs at
+``/docs`` with swagger-ui served from this package (no CDN: it works offline).
 """
 
 from __future__ import annotations
 
-import logging
+import time
 from contextlib import asynccontextmanager
-from typing import Annotated
+from pathlib import Path
 
-from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from fink_like import __version__
-from fink_like.api.cutouts import plain_fits, to_png
-from fink_like.archive.model import CUTOUT_KINDS
-from fink_like.archive.output import records
-from fink_like.archive.query import Archive, NotFoundError, QueryResult
-from fink_like.errors import ArchiveError, QueryError
+from fink_like.api import errors
+from fink_like.api.accounts import Accounts
+from fink_like.api.routes import rest_router
+from fink_like.api.security import Guard
+from fink_like.archive.labels import Labels
+from fink_like.archive.query import Archive
 
-log = logging.getLogger(__name__)
-
-Limit = Annotated[int | None, Query(description="rows per page (default api.default_limit)")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-Since = Annotated[str | None, Query(description="earliest observation: MJD or ISO-8601 (UTC)")]
-Until = Annotated[str | None, Query(description="latest observation: MJD or ISO-8601 (UTC)")]
-
-
-def _page(result: QueryResult) -> dict:
-    return {"count": result.table.num_rows, "next_cursor": result.next_cursor,
-            "results": records(result.table)}
+STATIC = Path(__file__).parent / "static"
+SWAGGER = STATIC / "vendor" / "swagger-ui"
 
 
 def create_app(settings, archive: Archive | None = None) -> FastAPI:
-    """The REST application reading the archive named by ``settings.archive``."""
+    """The application reading (and annotating) the archive named by ``settings.archive``."""
+    from fink_like.api.portal import portal_router
+
     archive = archive or Archive(settings)
+    labels, accounts = Labels(settings), Accounts(settings)  # each opens its backend when first used
+    guard = Guard(settings, accounts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        archive.close()
+        for store in (archive, labels, accounts):
+            store.close()
 
     app = FastAPI(title="fink-like archive API", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="Alerts archived by fink-like: light curves, cone search, classes, "
-                              "latest alerts and cutouts. Cone radius in arcseconds.")
+                              "latest alerts, cutouts and annotations. Cone radius in arcseconds. "
+                              "The science portal is at /portal/.")
     app.state.archive = archive
+    errors.install(app)
 
-    @app.exception_handler(QueryError)
-    async def bad_query(request: Request, exc: QueryError):
-        status = 404 if isinstance(exc, NotFoundError) else 400
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+    @app.middleware("http")
+    async def server_timing(request, call_next):
+        # Server-side time of every answer, for clients and for `fink-like bench-api`.
+        start = time.perf_counter()
+        response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - start) * 1000:.1f}"
+        return response
 
-    @app.exception_handler(ArchiveError)
-    async def archive_down(request: Request, exc: ArchiveError):
-        log.error("archive failure on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": f"the archive is unavailable: {exc}"}, status_code=503)
+    if settings.api.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
 
-    @app.get("/objects/{object_id}", summary="Light curve: every alert of one object, in time order")
-    def get_object(object_id: str, limit: Limit = None, cursor: Cursor = None) -> dict:
-        return _page(archive.object(object_id, limit=limit, cursor=cursor))
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.api.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+    app.include_router(rest_router(archive, labels, guard, settings.api.max_results))
+    app.include_router(portal_router(settings, archive, labels, guard), include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/cone", summary="Alerts within a radius (arcsec) of a sky position (degrees)")
-    def cone(ra: float, dec: float, radius: Annotated[float, Query(description="arcseconds")],
-             since: Since = None, until: Until = None, limit: Limit = None, cursor: Cursor = None) -> dict:
-        return _page(archive.cone(ra, dec, radius, since=since, until=until, limit=limit, cursor=cursor))
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        if not (SWAGGER / "swagger-ui-bundle.js").exists():
+            return HTMLResponse("<p>swagger-ui is not vendored in this install: run <code>make vendor"
+                                "</code>. The schema is at <a href='/openapi.json'>/openapi.json</a>.</p>",
+                                status_code=503)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title,
+                                   swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
-    @app.get("/classes/{name}", summary="Latest alerts of one archive class")
-    def by_class(name: str, since: Since = None, until: Until = None, limit: Limit = None,
-                 cursor: Cursor = None) -> dict:
-        return _page(archive.by_class(name, since=since, until=until, limit=limit, cursor=cursor))
+    app.openapi = lambda: _without_422(app)
 
-    @app.get("/latest", summary="The most recent alerts, newest first")
-    def latest(limit: Limit = None, cursor: Cursor = None) -> dict:
-        return _page(archive.latest(limit=limit, cursor=cursor))
-
-    @app.get("/alerts/{alert_id}/cutouts/{stamp}",
-             summary="One cutout: science|template|difference, as .fits or .png",
-             responses={200: {"content": {"application/fits": {}, "image/png": {}}}})
-    def cutout(alert_id: Annotated[int, Path(ge=0, lt=2**63)],
-               stamp: Annotated[str, Path(description="e.g. science.png, difference.fits")]) -> Response:
-        kind, _, ext = stamp.partition(".")
-        if kind not in CUTOUT_KINDS or ext not in ("fits", "png"):
-            raise QueryError(f"unknown cutout {stamp!r}: use {{{'|'.join(CUTOUT_KINDS)}}}.{{fits|png}}")
-        data = archive.cutout(alert_id, kind)
-        if ext == "png":
-            return Response(to_png(data), media_type="image/png")
-        return Response(plain_fits(data), media_type="application/fits",
-                        headers={"Content-Disposition": f'inline; filename="{alert_id}_{kind}.fits"'})
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/portal/")
 
     return app
+
+
+def _without_422(app: FastAPI) -> dict:
+    """The OpenAPI schema without FastAPI's default 422 answers: invalid parameters are 400s."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import warnings
+import re
 
 import numpy as np
 
@@ -21,26 +21,38 @@ def plain_fits(stamp: bytes) -> bytes:
     return stamp
 
 
+_SIMPLE = re.compile(rb"SIMPLE\s*=\s*([TF])")
+
+
+def standard_simple(fits_bytes: bytes) -> bytes:
+    """The file with its first card in the standard form when it is a padded ``SIMPLE = T``.
+
+    ZTF stamps write that card oddly; astropy reads them but warns. Rewriting the card
+    avoids the warning without ``warnings.catch_warnings``, which is not thread-safe and
+    so cannot be used in request handlers that run concurrently.
+    """
+    match = _SIMPLE.match(fits_bytes[:80])
+    if match and not fits_bytes.startswith(b"SIMPLE  =                    "):
+        return (b"SIMPLE  = " + match.group(1).rjust(20)).ljust(80) + fits_bytes[80:]
+    return fits_bytes
+
+
 def stamp_image(stamp: bytes) -> np.ndarray:
     """The first 2-D image in the stamp's FITS file."""
     from astropy.io import fits
-    from astropy.io.fits.verify import VerifyWarning
 
     try:
-        with warnings.catch_warnings():
-            # ZTF stamps pad their SIMPLE card oddly; the data are fine, so do not warn per request
-            warnings.simplefilter("ignore", VerifyWarning)
-            with fits.open(io.BytesIO(plain_fits(stamp))) as hdus:
-                for hdu in hdus:
-                    if hdu.data is not None and hdu.data.ndim == 2:
-                        return np.asarray(hdu.data, dtype=float)
+        with fits.open(io.BytesIO(standard_simple(plain_fits(stamp)))) as hdus:
+            for hdu in hdus:
+                if hdu.data is not None and hdu.data.ndim == 2:
+                    return np.asarray(hdu.data, dtype=float)
     except (OSError, ValueError, TypeError) as exc:
         raise QueryError(f"the archived stamp is not a readable FITS image: {exc}") from exc
     raise QueryError("the archived stamp holds no 2-D image")
 
 
 def to_png(stamp: bytes, size: int = 240) -> bytes:
-    """Render a stamp as an 8-bit grey PNG, north up (FITS rows flipped), ``size`` px wide.
+    """Render a stamp as an 8-bit grey PNG, north up (FITS rows flipped), at least ``size`` px.
 
     Pixels are scaled with a ZScale interval and an asinh stretch, the usual display
     for difference-imaging stamps; NaNs (masked pixels) are drawn black.
@@ -58,7 +70,7 @@ def to_png(stamp: bytes, size: int = 240) -> bytes:
         scaled = np.where(finite, np.asarray(norm(filled)), 0.0)
     pixels = (np.nan_to_num(scaled) * 255).astype(np.uint8)[::-1]
     image = Image.fromarray(pixels, mode="L")
-    factor = max(1, size // max(image.size))
+    factor = max(1, -(-size // max(image.size)))  # ceiling: a 63 px stamp becomes 252 px
     image = image.resize((image.width * factor, image.height * factor), Image.NEAREST)
     out = io.BytesIO()
     image.save(out, format="PNG")

@@ -8,6 +8,7 @@ integer milliseconds since the epoch (UTC). A null is an absent cell.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Iterable
 
 import pyarrow as pa
@@ -55,25 +56,67 @@ def encode_column(values: Iterable) -> list[bytes | None]:
 
 
 def decode_cells(cells: dict[bytes, bytes], families: tuple[bytes, ...] = (b"s", b"b", b"a")) -> dict:
-    """Cells of a main row as ``{column: value}`` (family dropped)."""
-    out = {}
+    """Cells of a main row as ``{column: value}`` (family dropped).
+
+    Every cell is already JSON, so the row is parsed as one JSON object (one parser call
+    per row instead of one per cell: most of the cost of reading a page).
+    """
+    parts = []
     for column, value in cells.items():
         family, _, name = column.partition(b":")
         if family in families:
-            out[name.decode()] = json.loads(value)
-    return out
+            parts.append(_key(name) + b":" + value)
+    return json.loads(b"{" + b",".join(parts) + b"}")
 
 
-def rows_to_table(rows: list[dict], extra_front: tuple[str, ...] = ()) -> pa.Table:
-    """Decoded rows as an Arrow table: canonical columns in canonical order and types first."""
+@lru_cache(maxsize=4096)
+def _key(name: bytes) -> bytes:
+    """A column name as a JSON object key (names repeat on every row: computed once)."""
+    return _dumps(name.decode()).encode()
+
+
+RESULT_FAMILIES = (b"s", b"b", b"a", b"q")
+"""Families of a query's rows: the main table's, and ``q`` for values the query computed."""
+TIMESTAMP_COLUMNS = tuple(f.name for f in CANONICAL_SCHEMA if pa.types.is_timestamp(f.type))
+
+
+def column_order(rows: list[dict], extra_front: tuple[str, ...] = ()) -> list[str]:
+    """Every column of ``rows``: ``extra_front``, then canonical order, then the rest sorted."""
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
     canonical = [n for n in CANONICAL_SCHEMA.names if n in names]
     front = [n for n in extra_front if n in names and n not in canonical]
-    rest = sorted(n for n in names if n not in canonical and n not in front)
+    return front + canonical + sorted(n for n in names if n not in canonical and n not in front)
+
+
+def _iso(milliseconds: int) -> str:
+    import datetime as dt
+
+    return (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=milliseconds)).isoformat()
+
+
+def json_rows(rows: list[dict], extra_front: tuple[str, ...] = ()) -> list[dict]:
+    """Rows as the API answers them: every column in :func:`column_order` (absent ones null),
+    timestamps as ISO-8601 strings, exactly as ``records(rows_to_table(rows))`` but without
+    building the Arrow table. NaN becomes null when serialised (orjson).
+    """
+    names = column_order(rows, extra_front)
+    stamps = [n for n in TIMESTAMP_COLUMNS if n in names]
+    out = []
+    for row in rows:
+        record = {n: row.get(n) for n in names}
+        for n in stamps:
+            if record[n] is not None:
+                record[n] = _iso(record[n])
+        out.append(record)
+    return out
+
+
+def rows_to_table(rows: list[dict], extra_front: tuple[str, ...] = ()) -> pa.Table:
+    """Decoded rows as an Arrow table: canonical columns in canonical order and types first."""
     arrays, fields = [], []
-    for name in front + canonical + rest:
+    for name in column_order(rows, extra_front):
         values = [row.get(name) for row in rows]
         if name in CANONICAL_SCHEMA.names:
             field = CANONICAL_SCHEMA.field(name).with_nullable(True)

@@ -13,6 +13,9 @@ time       ``invmjd_objectId_alertId``                          ``i``
 source     ``sourceId_survey``                                  ``i``
 cutouts    ``alertId``                                          ``c``
 upperlim   ``objectId_mjd_band``                                ``u``
+labels     ``objectId_utcTime_user``: every annotation (audit)  ``l``
+users      ``userName``                                         ``u``
+tokens     ``sha256(token)`` (hex): who holds the token         ``t``
 ========== ==================================================== ==================
 
 ``mjd`` is written ``%012.6f`` (``60123.123456``: fixed width, so byte order is time
@@ -38,6 +41,9 @@ TABLES = {
     "source": ("i",),
     "cutouts": ("c",),
     "upperlim": ("u",),
+    "labels": ("l",),
+    "users": ("u",),
+    "tokens": ("t",),
 }
 """Each table's column families."""
 
@@ -181,6 +187,11 @@ def source_key(source_id: int, survey: str) -> bytes:
 
 def cutout_key(alert_id: int) -> bytes:
     return encode_id(alert_id).encode()
+
+
+def label_key(object_id: str, utc_time: str, user: str) -> bytes:
+    """``objectId_2026-12-01T00:52:03.123456Z_user``: an object's annotations in time order."""
+    return f"{check_object_id(object_id)}_{utc_time}_{user}".encode()
 
 
 def upper_limit_key(object_id: str, mjd: float, band: str) -> bytes:

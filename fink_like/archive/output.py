@@ -46,6 +46,24 @@ def flat(table: pa.Table) -> pa.Table:
     return out
 
 
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def encode(table: pa.Table, fmt: str) -> bytes:
+    """``table`` as a ``json``, ``csv`` or ``parquet`` file's bytes."""
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        return buf.getvalue()
+    if fmt == "json":
+        return (json.dumps(records(table), indent=1) + "\n").encode()
+    if fmt == "csv":
+        buf = io.BytesIO()
+        pacsv.write_csv(flat(table), buf)
+        return buf.getvalue()
+    raise QueryError(f"unknown format {fmt!r}: use one of {', '.join(MEDIA_TYPES)}")
+
+
 def text_table(table: pa.Table) -> str:
     """Columns right-aligned under their names; floats with 6 decimals, nulls as ``-``.
 
@@ -72,15 +90,11 @@ def render(table: pa.Table, fmt: str, output: str | None = None, stream=None) ->
             raise QueryError("--format parquet needs --output FILE")
         pq.write_table(table, output)
         return
-    if fmt == "json":
-        text = json.dumps(records(table), indent=1) + "\n"
-    elif fmt == "csv":
-        buf = io.BytesIO()
-        pacsv.write_csv(flat(table), buf)
-        text = buf.getvalue().decode()
-    else:
+    if fmt == "table":
         cols = [c for c in TABLE_COLUMNS if c in table.column_names]
         text = (text_table(table.select(cols)) if table.num_rows else "(no alerts)") + "\n"
+    else:
+        text = encode(table, fmt).decode()
     if output:
         with open(output, "w") as handle:
             handle.write(text)

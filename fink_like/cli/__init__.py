@@ -34,9 +34,11 @@ COMMANDS = {
     "schema": "fink_like.cli.schema_cmd",
     "query": "fink_like.cli.query_cmd",
     "serve": "fink_like.cli.serve_cmd",
+    "users": "fink_like.cli.users_cmd",
     "reprocess": "fink_like.cli.reprocess_cmd",
     "bench": "fink_like.cli.bench_cmd",
     "cluster": "fink_like.cli.cluster_cmd",
+    "bench-api": "fink_like.cli.bench_api_cmd",
 }
 
 

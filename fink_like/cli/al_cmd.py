@@ -4,6 +4,7 @@ Examples
 --------
 ``fink-like al candidates --module snia --input var/lake/science --n 20 --output todo.csv``
 ``fink-like al label labels.csv`` (CSV ``object_id,label``, e.g. ``ZTF21abcdefg,SN Ia``)
+``fink-like al label --from-archive`` (the portal's annotations as the labelling oracle)
 ``fink-like al retrain``
 """
 
@@ -30,8 +31,10 @@ def register(sub) -> None:
     cand.add_argument("--n", type=positive_int, default=20, metavar="N", help="how many candidates (default 20)")
     cand.add_argument("--output", type=output_file, metavar="FILE", help="write the candidates to this CSV file")
     cand.set_defaults(handler=run_candidates)
-    lab = actions.add_parser("label", help="ingest spectroscopic/TNS labels (CSV object_id,label)")
-    lab.add_argument("file", type=input_path, metavar="FILE")
+    lab = actions.add_parser("label", help="ingest labels: a CSV object_id,label, or the archive's annotations")
+    lab.add_argument("file", type=input_path, metavar="FILE", nargs="?", help="CSV with header object_id,label")
+    lab.add_argument("--from-archive", action="store_true",
+                     help="use each object's current annotation in the archive (portal labels) instead")
     _module_flag(lab)
     lab.add_argument("--skip-invalid", action="store_true",
                      help="store the valid labels even if some are rejected (exit status stays 1)")
@@ -110,11 +113,25 @@ def run_candidates(args, settings) -> int:
     return 0
 
 
+def archive_labels(settings) -> list[tuple[str, str]]:
+    """(object_id, label) of every annotated object: its newest annotation (the oracle)."""
+    from fink_like.archive.labels import Labels
+
+    labels = Labels(settings)
+    try:
+        return [(oid, entry["label"]) for oid, entry in labels.current().items()]
+    finally:
+        labels.close()
+
+
 def run_label(args, settings) -> int:
     from fink_like.science.active_learning import read_label_file
 
+    if bool(args.file) == bool(args.from_archive):
+        raise UsageError("give either a label FILE or --from-archive")
+    pairs = archive_labels(settings) if args.from_archive else read_label_file(args.file)
     learner = learner_for(args.module, settings)
-    report = learner.add_labels(read_label_file(args.file), strict=not args.skip_invalid)
+    report = learner.add_labels(pairs, strict=not args.skip_invalid)
     print(report.describe(learner.known_labels))
     print(f"labels stored in {learner.workspace.labels_path}")
     return 0 if report.ok else 1

@@ -67,7 +67,8 @@ def run(args, settings) -> int:
 
         from fink_like.api.app import create_app
 
-        print(f"serving the API on http://{settings.api.host}:{settings.api.port}/docs (Ctrl-C to stop)")
+        base = f"http://{settings.api.host}:{settings.api.port}"
+        print(f"serving the portal on {base}/portal/report and the API on {base}/docs (Ctrl-C to stop)")
         uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port)
     return 0 if result.totals.reconciles() else 1
 

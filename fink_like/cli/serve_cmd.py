@@ -10,9 +10,9 @@ from fink_like.jobs.runs import add_run_flag
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="serve the archive's REST API",
-                       description="Serve the REST API (OpenAPI docs at /docs) over the archive of "
-                                   "the latest run, or of --run.")
+    p = sub.add_parser("serve", help="serve the science portal and the archive's REST API",
+                       description="Serve the science portal (/portal/) and the REST API (OpenAPI docs "
+                                   "at /docs) over the archive of the latest run, or of --run.")
     p.add_argument("--host", metavar="HOST", help="interface to listen on (default api.host)")
     p.add_argument("--port", type=port, metavar="PORT", help="port (default api.port)")
     add_run_flag(p)
@@ -53,6 +53,7 @@ def run(args, settings) -> int:
         endpoint = serve(metrics, settings.metrics.port, settings.metrics.host)
         logging.getLogger("fink_like.api").info(
             "metrics endpoint", extra={"url": f"http://{settings.metrics.host}:{endpoint}/metrics"})
-    print(f"serving {settings.archive.path} on http://{host}:{number}/docs (Ctrl-C to stop)")
+    print(f"serving {settings.archive.path}: portal http://{host}:{number}/portal/, API docs "
+          f"http://{host}:{number}/docs (Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=number, log_level="info")
     return 0

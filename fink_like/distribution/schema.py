@@ -37,6 +37,7 @@ PROVENANCE_TYPE = {
             {"name": "module", "type": "string"},
             {"name": "version", "type": ["null", "string"], "default": None},
             {"name": "model_hash", "type": ["null", "string"], "default": None},
+            {"name": "model_version", "type": ["null", "string"], "default": None},
             {"name": "status", "type": ["null", "string"], "default": None},
             {"name": "error", "type": ["null", "string"], "default": None},
         ],

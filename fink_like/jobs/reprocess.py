@@ -289,9 +289,12 @@ def reprocess(settings: Settings, since: str, until: str, *, modules: Sequence[s
         and ``"done"``; for tests that simulate a crash.
     """
     from fink_like.jobs.spark import get_spark
+    from fink_like.science.registry import pin_specs
 
     first, last = night_range(since, until)
-    specs = choose_modules(settings, modules, module_params)
+    # Pinned once (model_version: latest -> vN): one model version for the whole run, and
+    # the run key changes when a retrain publishes a new version, so nights are redone.
+    specs = pin_specs(choose_modules(settings, modules, module_params))
     key = run_key(specs, settings, archive)
     stages = ("science", "archive") if archive else ("science",)
     pipeline = Pipeline(with_modules(settings, specs), "raw", stages)

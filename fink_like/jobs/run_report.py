@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from fink_like.config import Settings
-from fink_like.jobs import lake
 
 
 def score_summary(scores: dict[str, list]) -> dict:
@@ -26,6 +25,33 @@ def score_summary(scores: dict[str, list]) -> dict:
             "histogram_0_to_1": counts.tolist(),
         }
     return out
+
+
+def latency_histogram(latencies: list[float]) -> dict:
+    """Alerts per latency bucket, with the bucket bounds of the Prometheus latency histogram.
+
+    ``le`` are upper bounds in seconds (the last is infinity, written ``null``) and
+    ``counts`` the alerts in each bucket, not cumulative.
+    """
+    from fink_like.metrics import LATENCY_BUCKETS
+
+    edges = [0.0, *LATENCY_BUCKETS, np.inf]
+    counts, _ = np.histogram(np.asarray(latencies, dtype=float), bins=edges)
+    return {"le": [*LATENCY_BUCKETS, None], "counts": counts.tolist()}
+
+
+def write_report_page(settings: Settings, summary: dict, path: Path) -> Path:
+    """``report.html``: the portal's report page, object links pointing at ``api.host:api.port``."""
+    from fink_like.api.portal import report
+    from fink_like.archive.query import Archive
+
+    archive = Archive(settings)
+    try:
+        objects = report.notable_objects(archive)
+    finally:
+        archive.close()
+    path.write_text(report.render(summary, objects, base_url=f"http://{settings.api.host}:{settings.api.port}"))
+    return path
 
 
 def topic_counts(settings: Settings, bootstrap_conf: dict) -> dict[str, int]:
@@ -56,7 +82,6 @@ def archive_rows(settings: Settings) -> int:
 def summarise(settings: Settings, result, report_dir: Path) -> tuple[dict, list[Path]]:
     """The summary dict printed at the end of a run, and the files written beside it."""
     from fink_like.jobs.driver import bootstrap_for
-    from fink_like.jobs.html_report import write_report
     from fink_like.kafka.conf import client_conf
 
     totals = result.totals
@@ -68,12 +93,10 @@ def summarise(settings: Settings, result, report_dir: Path) -> tuple[dict, list[
         "topics": topic_counts(settings, conf),
         "archive_rows": archive_rows(settings),
         "scores": score_summary(totals.scores),
+        "latency_histogram": latency_histogram(totals.latencies),
     }
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / "summary.json"
     json_path.write_text(json.dumps(summary, indent=2))
-    science = None
-    if totals.science:
-        science = lake.read_lake(settings.lake_path("science"), s3=settings.lake)
-    html_path = write_report(report_dir / "report.html", summary, science)
+    html_path = write_report_page(settings, summary, report_dir / "report.html")
     return summary, [json_path, html_path]

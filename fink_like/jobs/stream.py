@@ -178,6 +178,12 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     from fink_like.jobs.attempts import Attempts
 
     totals = totals or Totals()
+    if "science" in stages:
+        from fink_like.science.registry import pin_settings
+
+        # Resolved once, here on the driver: every executor of this query scores with the
+        # same model versions until the query restarts (model_version: latest -> v3).
+        settings = pin_settings(settings)
     pipeline = Pipeline(settings, source, tuple(stages), bootstrap, score_columns=SCORE_COLUMNS)
     if source == "kafka":
         df = kafka_frame(spark, settings, bootstrap)

@@ -12,19 +12,26 @@ Examples
 ...     version = "1.0"
 ...     inputs = ("mag",)
 ...     outputs = {"bright": pa.bool_()}
+...     class Params(ModuleParams):
+...         limit: float = 18.0
 ...     def load(self, params):
-...         self.limit = float(params.get("limit", 18.0))
+...         self.limit = params.limit
 ...     def process(self, batch):
 ...         return {"bright": [m is not None and m < self.limit for m in batch["mag"].to_pylist()]}
 >>> module = Brightness()
 >>> module.load({})
 >>> module.process(pa.table({"mag": [17.0, 19.5]}))
 {'bright': [True, False]}
+>>> module.load({"limt": 19})
+Traceback (most recent call last):
+...
+fink_like.errors.PluginError: science module 'brightness': unknown parameter 'limt'; known: limit
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 import inspect
 import json
@@ -36,6 +43,7 @@ import numpy as np
 import pyarrow as pa
 
 from fink_like.errors import PluginError
+from fink_like.science.params import ModuleParams, hashed_params, parse_params
 from fink_like.surveys.canonical import CANONICAL_COLUMNS
 
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
@@ -60,6 +68,12 @@ class ScienceModule(abc.ABC):
     outputs : dict of str to pyarrow.DataType
         The columns ``process`` returns and their types. Modules whose columns depend
         on their parameters override :meth:`output_types` instead (see ``xmatch``).
+    Params : subclass of :class:`~fink_like.science.params.ModuleParams`, optional
+        The typed parameters (pydantic; unknown keys are refused). :meth:`load` receives
+        an instance, whatever its caller passed (a mapping is validated first), so a typo
+        fails when the module loads, with an error naming the key and the module. Fields
+        declared with :func:`~fink_like.science.params.not_in_hash` are left out of
+        :attr:`model_hash`; every other field is folded into it. Default: no parameters.
     preload : tuple of str, optional
         Python modules that :meth:`load` or :meth:`process` import (``torch``,
         ``sklearn.ensemble``). Spark's worker daemon imports them once before forking
@@ -76,24 +90,37 @@ class ScienceModule(abc.ABC):
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[dict[str, pa.DataType]] = {}
     preload: ClassVar[tuple[str, ...]] = ()
+    Params: ClassVar[type[ModuleParams]] = ModuleParams
 
-    #: the parameters given to :meth:`load`; set by the registry before ``load`` runs.
-    params: dict[str, Any]
+    #: the validated parameters given to :meth:`load` (set just before ``load`` runs).
+    params: ModuleParams
+    #: the version of the model artifact in use (``"v2"``), set by :meth:`load` for modules
+    #: whose models are versioned; the provenance records it next to ``model_hash``.
+    model_version: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "load" in cls.__dict__ and not getattr(cls.load, "__isabstractmethod__", False):
+            cls.load = _typed_load(cls.load)
         if _is_abstract(cls):
             return  # an intermediate base class; its concrete children are checked
         check_contract(cls)
 
+    @classmethod
+    def parse_params(cls, params: Mapping[str, Any] | ModuleParams | None) -> ModuleParams:
+        """``params`` validated as :attr:`Params`; PluginError names the module and the key."""
+        return parse_params(cls.Params, params, cls.name)
+
     @abc.abstractmethod
-    def load(self, params: dict) -> None:
+    def load(self, params: ModuleParams) -> None:
         """Load model artifacts and read parameters; runs once per executor process.
 
         Parameters
         ----------
-        params : dict
-            The module's ``params`` from the configuration (``science.modules``).
+        params : ModuleParams
+            The module's ``params`` from the configuration (``science.modules``), as an
+            instance of :attr:`Params`. A mapping given by a direct caller is validated
+            first (the base class wraps ``load``), and ``self.params`` is set to it.
 
         Raises
         ------
@@ -130,17 +157,38 @@ class ScienceModule(abc.ABC):
 
     @property
     def model_hash(self) -> str:
-        """sha256 identifying the model: by default of the module's code and parameters.
+        """sha256 of :meth:`artifact_hash` and of every parameter that changes outputs.
 
-        Modules with artifacts should return :func:`hash_files` of them instead.
+        Override :meth:`artifact_hash`, not this: parameters are folded in here, so that
+        two runs with different ``passes`` or ``min_points`` never share a hash.
+        """
+        params = getattr(self, "params", None)
+        hashed = hashed_params(params) if isinstance(params, ModuleParams) else {}
+        digest = hashlib.sha256(self.artifact_hash().encode())
+        digest.update(canonical_json(hashed).encode())
+        return digest.hexdigest()
+
+    def artifact_hash(self) -> str:
+        """sha256 of what computes the outputs: by default the module's code and version.
+
+        Modules with model files return :func:`hash_files` of them.
         """
         cls = type(self)
         digest = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__} {cls.version}\n".encode())
         source = inspect.getsourcefile(cls)
         if source and Path(source).is_file():
             digest.update(Path(source).read_bytes())
-        digest.update(canonical_json(getattr(self, "params", {})).encode())
         return digest.hexdigest()
+
+    @classmethod
+    def pin(cls, params: ModuleParams) -> ModuleParams:
+        """Parameters that cannot change while a query runs; called once, on the driver.
+
+        A module whose parameters may resolve differently over time (``model_version:
+        latest``) returns them resolved (``v3``), so that every executor scores with the
+        same model until the query restarts. By default, ``params`` unchanged.
+        """
+        return params
 
 
 def canonical_json(value: Any) -> str:
@@ -165,6 +213,17 @@ def hash_files(paths: Iterable[str | Path], chunk: int = 1 << 20) -> str:
         except OSError as exc:
             raise PluginError(f"cannot read model artifact {path}: {exc}") from exc
     return digest.hexdigest()
+
+
+def _typed_load(load):
+    """Wrap a module's ``load`` so that it always receives validated :attr:`Params`."""
+    @functools.wraps(load)
+    def typed_load(self, params=None):
+        typed = type(self).parse_params(params)
+        self.params = typed
+        return load(self, typed)
+
+    return typed_load
 
 
 def _is_abstract(cls: type) -> bool:
@@ -204,6 +263,11 @@ def _attribute_problems(cls: type):
     preload = getattr(cls, "preload", ())
     if not isinstance(preload, tuple) or not all(isinstance(m, str) and m for m in preload):
         yield f"preload must be a tuple of module names, got {preload!r}"
+    params = getattr(cls, "Params", None)
+    if not (isinstance(params, type) and issubclass(params, ModuleParams)):
+        yield f"Params must be a subclass of fink_like.science.params.ModuleParams, got {params!r}"
+    elif params.model_config.get("extra") != "forbid":
+        yield "Params must refuse unknown keys (model_config extra='forbid')"
 
 
 def output_problems(outputs: Mapping[str, Any]):

@@ -5,6 +5,9 @@ Modules are registered by their package in the entry-point group
 lists them. A reference may also be ``package.module:Class`` directly, which is how
 ``fink-like modules validate`` tries a module before it is packaged.
 
+Parameters are validated against each module's typed ``Params`` when a runner is built
+(:func:`declared_outputs`, on the driver), and :func:`pin_specs` fixes what may change
+while a query runs (``model_version: latest``) before the specs travel to executors.
 Loaded instances are cached per process, keyed by (name, version, parameters), so a
 Spark executor loads each model once however many batches it processes.
 """
@@ -21,6 +24,7 @@ from typing import Any, Iterable, Mapping
 from fink_like.config import ModuleSpec
 from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule, canonical_json, check_contract, output_problems
+from fink_like.science.params import ModuleParams
 from fink_like.surveys.canonical import CANONICAL_COLUMNS
 
 GROUP = "fink_like.science_modules"
@@ -110,15 +114,27 @@ def describe_installed() -> list[ModuleInfo]:
         except PluginError as exc:
             out.append(ModuleInfo(name, "?", (), {"error": str(exc)}, package, ep.value))
             continue
-        outputs = {k: str(v) for k, v in cls.output_types({}).items()}
+        try:
+            declared = declared_outputs(cls, {})
+        except PluginError:  # required parameters: the outputs are those declared
+            declared = dict(cls.outputs)
+        outputs = {k: str(v) for k, v in declared.items()}
         out.append(ModuleInfo(name, cls.version, cls.inputs, outputs, package, ep.value))
     return out
 
 
-def declared_outputs(cls: type[ScienceModule], params: Mapping[str, Any]) -> dict:
-    """The output types of ``cls`` for ``params``, checked (names and Arrow types)."""
+def declared_outputs(cls: type[ScienceModule], params: Mapping[str, Any] | ModuleParams) -> dict:
+    """The output types of ``cls`` for ``params`` (validated first), checked (names and Arrow types).
+
+    Raises
+    ------
+    PluginError
+        Naming the module: a parameter it does not know, or of the wrong type, or
+        output declarations that are not new typed columns.
+    """
+    typed = cls.parse_params(params)
     try:
-        outputs = cls.output_types(dict(params))
+        outputs = cls.output_types(typed)
     except PluginError:
         raise
     except Exception as exc:
@@ -143,18 +159,17 @@ def check_collisions(declared: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
             owner[column] = module_name
 
 
-def load_module(reference: str, params: Mapping[str, Any] | None = None) -> ScienceModule:
+def load_module(reference: str, params: Mapping[str, Any] | ModuleParams | None = None) -> ScienceModule:
     """Load one module with ``params``, once per process (cached by name, version, params)."""
-    params = dict(params or {})
     cls = resolve(reference)
+    params = cls.parse_params(params)
     declared_outputs(cls, params)
-    key = (reference, cls.version, canonical_json(params))
+    key = (reference, cls.version, canonical_json(params.model_dump(mode="json")))
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
         instance = cls()
-        instance.params = params
         try:
             instance.load(params)
         except PluginError:
@@ -165,6 +180,36 @@ def load_module(reference: str, params: Mapping[str, Any] | None = None) -> Scie
         log.info("loaded science module", extra={"science_module": cls.name, "module_version": cls.version})
         _CACHE[key] = instance
         return instance
+
+
+def pin_specs(specs: Iterable[ModuleSpec]) -> list[ModuleSpec]:
+    """``specs`` with validated parameters that cannot change while a query runs.
+
+    Each module's :meth:`~fink_like.science.base.ScienceModule.pin` resolves what would
+    otherwise be resolved again in every executor (``model_version: latest`` -> ``v3``).
+    Call it once, on the driver, when a query starts; executors receive the result, so
+    every batch of the query is scored by the same models until it restarts.
+
+    Raises
+    ------
+    PluginError
+        An unknown module or parameter, naming it.
+    """
+    pinned = []
+    for spec in specs:
+        if not spec.enabled:
+            pinned.append(spec)
+            continue
+        cls = resolve(spec.name)
+        params = cls.pin(cls.parse_params(spec.params))
+        pinned.append(spec.model_copy(update={"params": params.model_dump(mode="json", exclude_unset=True)}))
+    return pinned
+
+
+def pin_settings(settings):
+    """``settings`` whose ``science.modules`` are pinned (:func:`pin_specs`)."""
+    science = settings.science.model_copy(update={"modules": pin_specs(settings.science.modules)})
+    return settings.model_copy(update={"science": science})
 
 
 def enabled(specs: Iterable[ModuleSpec]) -> list[ModuleSpec]:

@@ -2,9 +2,12 @@
 
 Every alert leaves with every module's output columns (typed as declared, null where
 the module did not run or failed) and a ``provenance`` list telling, per module, its
-version, model hash and status: ``ok``, ``skipped`` (failed the quality cuts) or
-``error`` (the module raised or returned something that breaks its contract, for the
-whole batch; the message is in ``error``). One bad module never stops the stream.
+version, model version and hash, and status: ``ok``, ``skipped`` (failed the quality
+cuts) or ``error`` with the message in ``error``. Errors are per row: when a module
+raises on a batch, :func:`fink_like.science.isolation.isolate` finds the rows that make
+it fail, and only those get ``error``. A result that breaks the contract (a missing
+column, a wrong length or type) and a model that does not load fail the whole batch.
+One bad module, or one bad alert, never stops the stream.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import pyarrow as pa
 from fink_like.config import ModuleSpec
 from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule
+from fink_like.science.isolation import describe, isolate
 from fink_like.science.registry import (
-    PROVENANCE_COLUMN, check_collisions, declared_outputs, load_module, resolve,
+    PROVENANCE_COLUMN, check_collisions, declared_outputs, load_module, pin_specs, resolve,
 )
 
 log = logging.getLogger("fink_like.science")
@@ -29,6 +33,7 @@ PROVENANCE_STRUCT = pa.struct([
     pa.field("module", pa.string()),
     pa.field("version", pa.string()),
     pa.field("model_hash", pa.string()),
+    pa.field("model_version", pa.string()),
     pa.field("status", pa.string()),
     pa.field("error", pa.string()),
 ])
@@ -40,17 +45,19 @@ class _Entry:
 
     def __init__(self, module: ModuleSpec | ScienceModule):
         if isinstance(module, ScienceModule):
-            self.spec, self.instance = None, module
+            self.spec = self.configured = None
+            self.instance = module
             self.cls = type(module)
             self.outputs = declared_outputs(self.cls, getattr(module, "params", {}))
         elif isinstance(module, ModuleSpec):
-            self.spec, self.instance = module, None
+            self.configured, self.instance = module, None
             self.cls = resolve(module.name)
             self.outputs = declared_outputs(self.cls, module.params)
+            self.spec = pin_specs([module])[0]
         else:
             raise PluginError(f"ScienceRunner takes ModuleSpec or ScienceModule items, got {module!r}")
         self.name = self.cls.name
-        self.model_hash = None
+        self.model_hash = self.model_version = None
         self.load_error = None
 
     def get(self) -> ScienceModule:
@@ -64,13 +71,20 @@ class _Entry:
                 raise
         if self.model_hash is None:
             self.model_hash = self.instance.model_hash
+            self.model_version = self.instance.model_version
         return self.instance
+
+    def reload(self) -> None:
+        """Pin the configured parameters again (a newer ``latest``) and load on next use."""
+        if self.configured is not None:
+            self.spec = pin_specs([self.configured])[0]
+            self.instance = self.model_hash = self.model_version = self.load_error = None
 
     def __getstate__(self):
         state = dict(self.__dict__)
         if self.spec is not None:
             state["instance"] = None  # reloaded once per executor process, from the cache
-            state["model_hash"] = None
+            state["model_hash"] = state["model_version"] = None
             state["load_error"] = None
         return state
 
@@ -81,28 +95,40 @@ class ScienceRunner:
     Parameters
     ----------
     modules : sequence of ModuleSpec or ScienceModule
-        Specs (from ``settings.science.modules``; disabled ones are skipped) are resolved
-        now, so an unknown name or a column collision fails on the driver, and loaded on
-        first use in each process. Ready instances must already be loaded and picklable.
+        Specs (from ``settings.science.modules``; disabled ones are skipped) are resolved,
+        their parameters validated and pinned now (:func:`~fink_like.science.registry.pin_specs`),
+        so an unknown name or parameter or a column collision fails on the driver, and
+        every process loads the same model version, on first use. Ready instances must
+        already be loaded and picklable.
 
     Attributes
     ----------
     stats : dict
         Per module name: ``batches``, ``alerts`` (rows given to the module), ``errors``
-        (failed batches) and ``seconds``, counted in this process.
+        (batches with a failed row), ``row_errors`` (rows not scored) and ``seconds``,
+        counted in this process.
     """
 
     def __init__(self, modules: Sequence[ModuleSpec | ScienceModule]):
         self._entries = [_Entry(m) for m in modules
                          if not (isinstance(m, ModuleSpec) and not m.enabled)]
         check_collisions((e.name, e.outputs) for e in self._entries)
-        self.stats = {e.name: {"batches": 0, "alerts": 0, "errors": 0, "seconds": 0.0}
+        self.stats = {e.name: {"batches": 0, "alerts": 0, "errors": 0, "row_errors": 0, "seconds": 0.0}
                       for e in self._entries}
 
     @classmethod
     def from_settings(cls, settings) -> "ScienceRunner":
         """The runner for ``settings.science.modules``."""
         return cls(settings.science.modules)
+
+    def reload(self) -> None:
+        """Take the newest model versions now: re-pin every spec, reload on next use.
+
+        The explicit reload of a long-lived runner; a stream takes new versions only when
+        its query restarts (:func:`fink_like.jobs.stream.start` pins once).
+        """
+        for entry in self._entries:
+            entry.reload()
 
     def load_all(self) -> None:
         """Load every module's model in this process now (else it happens on first use)."""
@@ -153,23 +179,22 @@ class ScienceRunner:
         if len(rows) != n:
             selected = selected.take(pa.array(rows))
         scatter = None if len(rows) == n else _scatter_index(keep)
-        columns, statuses, errors = {}, [], []
+        columns, errors = {}, []
         for entry in self._entries:
             missing = [c for c in entry.cls.inputs if c not in table.column_names]
             if missing:
                 raise PluginError(f"science module {entry.name!r} needs columns {missing} "
                                   "that the input table lacks")
-            outputs, error = self._run_one(entry, selected) if len(rows) else (None, None)
+            outputs, row_errors = self._run_one(entry, selected) if len(rows) else ({}, None)
             for column, dtype in entry.outputs.items():
-                arr = outputs[column] if outputs is not None else pa.nulls(len(rows), dtype)
+                arr = outputs.get(column, pa.nulls(len(rows), dtype))
                 columns[column] = arr if scatter is None else arr.take(scatter)
-            statuses.append("error" if error else "ok")
-            errors.append(error)
+            errors.append(row_errors)
         out = table.drop_columns([c for c in table.column_names
                                   if c in columns or c == PROVENANCE_COLUMN])
         for column, arr in columns.items():
             out = out.append_column(pa.field(column, arr.type), arr)
-        provenance = self._provenance(keep, statuses, errors)
+        provenance = self._provenance(keep, errors)
         return out.append_column(pa.field(PROVENANCE_COLUMN, PROVENANCE_TYPE), provenance)
 
     def map_batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -178,38 +203,57 @@ class ScienceRunner:
             yield from self.process(batch).to_batches()
 
     def _run_one(self, entry: _Entry, selected: pa.Table):
-        """(outputs, None) or (None, error message); counts stats, never raises."""
+        """(outputs, per-row errors or None when every row scored); counts stats, never raises."""
         stats = self.stats[entry.name]
         start = time.perf_counter()
+        n = selected.num_rows
+        part = selected.select(list(entry.cls.inputs))
         try:
-            module = entry.get()
-            result = module.process(selected.select(list(entry.cls.inputs)))
-            outputs = coerce_outputs(result, entry.outputs, selected.num_rows)
-            error = None
-        except Exception as exc:  # isolation: any failure of module code is data
-            outputs, error = None, f"{type(exc).__name__}: {exc}"
+            outputs, errors = self._score(entry, entry.get(), part)
+        except Exception as exc:  # the model did not load, or the result breaks the contract
+            outputs, errors = {}, [describe(exc)] * n
+        failed = 0 if errors is None else sum(e is not None for e in errors)
+        if failed:
             stats["errors"] += 1
-            log.error("science module %s failed on a batch of %d alerts: %s",
-                      entry.name, selected.num_rows, error,
-                      extra={"science_module": entry.name, "alerts": selected.num_rows})
+            stats["row_errors"] += failed
+            first = next(e for e in errors if e is not None)
+            log.error("science module %s failed on a batch: %d of %d alerts not scored; first error: %s",
+                      entry.name, failed, n, first,
+                      extra={"science_module": entry.name, "alerts": n, "failed_alerts": failed})
         stats["batches"] += 1
-        stats["alerts"] += selected.num_rows
+        stats["alerts"] += n
         stats["seconds"] += time.perf_counter() - start
-        return outputs, error
+        return outputs, errors
 
-    def _provenance(self, keep: np.ndarray, statuses: list[str], errors: list) -> pa.Array:
+    @staticmethod
+    def _score(entry: _Entry, module: ScienceModule, part: pa.Table):
+        """Run the module on the batch; if it raises, isolate the rows that make it fail."""
+        try:
+            result = module.process(part)
+        except Exception as exc:  # isolation: any failure of module code is data
+            return isolate(lambda t: coerce_outputs(module.process(t), entry.outputs, t.num_rows),
+                           part, entry.outputs, first_error=describe(exc))
+        return coerce_outputs(result, entry.outputs, part.num_rows), None
+
+    def _provenance(self, keep: np.ndarray, errors: list) -> pa.Array:
+        """One entry per row and module; ``errors[j]`` is module j's per-row errors (or None)."""
         n, m = len(keep), len(self._entries)
+        status = np.full((n, m), "skipped", dtype=object)
+        error = np.full((n, m), None, dtype=object)
+        for j, row_errors in enumerate(errors):
+            if row_errors is None:
+                status[keep, j] = "ok"
+                continue
+            row_errors = np.array(row_errors, dtype=object)
+            status[keep, j] = np.where(np.equal(row_errors, None), "ok", "error")
+            error[keep, j] = row_errors
         # None when the model never loaded (all rows skipped, or loading failed).
-        hashes = [entry.model_hash for entry in self._entries]
-        status = np.where(keep[:, None], np.array(statuses, dtype=object)[None, :], "skipped")
-        error = np.where(keep[:, None], np.array(errors, dtype=object)[None, :], None)
-        struct = pa.StructArray.from_arrays([
-            pa.array(np.tile(np.array([e.name for e in self._entries], dtype=object), n), pa.string()),
-            pa.array(np.tile(np.array([e.cls.version for e in self._entries], dtype=object), n), pa.string()),
-            pa.array(np.tile(np.array(hashes, dtype=object), n), pa.string()),
-            pa.array(status.ravel(), pa.string()),
-            pa.array(error.ravel(), pa.string()),
-        ], fields=list(PROVENANCE_STRUCT))
+        per_module = [(e.name, e.cls.version, e.model_hash, e.model_version) for e in self._entries]
+        constant = [pa.array(np.tile(np.array(column, dtype=object), n), pa.string())
+                    for column in zip(*per_module)] if m else [pa.array([], pa.string())] * 4
+        struct = pa.StructArray.from_arrays(
+            constant + [pa.array(status.ravel(), pa.string()), pa.array(error.ravel(), pa.string())],
+            fields=list(PROVENANCE_STRUCT))
         offsets = np.arange(0, n * m + 1, m) if m else np.zeros(n + 1)
         offsets = pa.array(offsets, pa.int32())
         return pa.ListArray.from_arrays(offsets, struct, type=PROVENANCE_TYPE)

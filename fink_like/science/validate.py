@@ -76,11 +76,18 @@ def validate_module(reference: str, params: Mapping[str, Any] | None, sample: pa
         add(Check("imports and honours the contract", False, str(exc)))
         return report
     add(Check("imports and honours the contract", True, f"{cls.name} {cls.version}"))
-    outputs = _declarations(cls, params, add)
+    try:
+        typed = cls.parse_params(params)
+    except PluginError as exc:
+        add(Check("parameters are known and typed", False, str(exc)))
+        return report
+    add(Check("parameters are known and typed", True,
+              ", ".join(f"{k}={v!r}" for k, v in typed.model_dump().items()) or "(none)"))
+    outputs = _declarations(cls, typed, add)
     if outputs is None:
         return report
     try:
-        module = load_module(reference, params)
+        module = load_module(reference, typed)
     except PluginError as exc:
         add(Check("loads with its parameters", False, str(exc)))
         return report
@@ -102,7 +109,7 @@ def validate_module(reference: str, params: Mapping[str, Any] | None, sample: pa
     return report
 
 
-def _declarations(cls: type[ScienceModule], params: dict, add: Callable) -> dict | None:
+def _declarations(cls: type[ScienceModule], params, add: Callable) -> dict | None:
     unknown = [c for c in cls.inputs if c not in CANONICAL_COLUMNS]
     add(Check("inputs are canonical columns", not unknown,
               f"unknown: {unknown}" if unknown else ", ".join(cls.inputs) or "(none)"))

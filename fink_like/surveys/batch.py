@@ -72,10 +72,10 @@ def _canonical_row(value: bytes) -> tuple[dict, dict]:
     return row, {name: record[name] for name in CUTOUT_NAMES if name in record}
 
 
-def _column(batch, name: str, size: int) -> pa.Array:
+def _column(batch, name: str, size: int) -> pa.Array | pa.ChunkedArray:
+    # Chunks are kept as they are: combining them copies every payload (~0.2 ms per alert).
     if name in batch.schema.names:
-        col = batch.column(name)
-        return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        return batch.column(name)
     return pa.nulls(size)
 
 

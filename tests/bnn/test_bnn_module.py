@@ -11,6 +11,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from fink_like.errors import PluginError
+from fink_like.science.base import canonical_json
 from fink_like.science.lcsim import simulate
 from fink_like_bnn.module import ARTIFACT, BnnModule
 from fink_like_bnn.net import mc_predict
@@ -43,8 +44,16 @@ def test_entry_point_resolves_to_the_module():
     assert module.outputs == {"bnn_snia_mean": pa.float64(), "bnn_snia_std": pa.float64()}
 
 
-def test_model_hash_is_the_sha256_of_the_artifact(bnn):
-    assert bnn.model_hash == hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+def test_model_hash_is_the_artifact_sha256_and_the_output_parameters(bnn):
+    weights = hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+    assert bnn.artifact_hash() == weights
+    hashed = {"max_steps": bnn.params.max_steps, "passes": bnn.params.passes, "seed": bnn.params.seed}
+    assert bnn.model_hash == hashlib.sha256((weights + canonical_json(hashed)).encode()).hexdigest()
+    other = BnnModule()
+    other.load({"passes": bnn.params.passes + 1})
+    same = BnnModule()
+    same.load({"passes": bnn.params.passes, "threads": 2})  # threads do not change outputs
+    assert other.model_hash != bnn.model_hash == same.model_hash
 
 
 def test_outputs_are_probabilities_with_non_negative_spread(bnn, held_out):
@@ -101,8 +110,9 @@ def test_single_detection_empty_batch_and_one_pass(bnn):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"passes": 0}, "passes must be >= 1"),
-    ({"threads": "all"}, "threads must be an integer"),
+    ({"passes": 0}, "science module 'bnn': parameter 'passes': Input should be greater than or equal to 1"),
+    ({"threads": "all"}, "parameter 'threads': Input should be a valid integer"),
+    ({"pases": 8}, "science module 'bnn': unknown parameter 'pases'; known: passes, seed"),
     ({"artifact": "/nonexistent/w.pt"}, "cannot load model artifact /nonexistent/w.pt"),
 ])
 def test_bad_params_are_plugin_errors(params, match):

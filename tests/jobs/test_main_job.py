@@ -36,6 +36,10 @@ def test_run_replays_and_reports(spark, job_settings, fresh_topic, shared_data, 
     assert summary["topics"] == {t: n for t, n in totals.published.items()}
     assert set(summary["stages"]["latency_seconds"]) == {"p50", "p95", "p99"}
     assert {"snia_prob", "mulens_prob", "bnn_snia_mean"} <= set(summary["scores"])
+    assert sum(summary["latency_histogram"]["counts"]) == len(totals.latencies)
     html = (tmp_path / "report" / "report.html").read_text()
-    assert "Selected light curves" in html and "data:image/png;base64," in html
+    assert "<h1>Run report</h1>" in html and html.count('class="bar"') >= 6 + len(summary["topics"])
+    assert all(f"<td data-v='{t}'>{t}</td><td data-v='{n}'>{n}</td>" in html for t, n in summary["topics"].items())
+    base = f"http://{settings.api.host}:{settings.api.port}/portal/objects/"
+    assert html.count(f"href='{base}") >= 1  # links to the newest objects of each class
     assert all(f.exists() for f in files)

@@ -44,3 +44,15 @@ def test_every_credential_option_is_redacted_by_spark():
     assert secret_keys >= {"kafka.sasl.password", "kafka.sasl.jaas.config"}
     pattern = re.compile(SPARK_REDACTION.removeprefix("(?i)"), re.IGNORECASE)
     assert {k for k in options if pattern.search(k)} == secret_keys
+
+
+@pytest.mark.spark
+def test_the_session_writes_jvm_warnings_to_its_log_file(spark):
+    """The shared session was built by get_spark: its JVM logs to spark.log, not the console."""
+    options = spark.sparkContext.getConf().get("spark.driver.extraJavaOptions", "")
+    assert "-Dlog4j2.configurationFile=file:" in options
+    properties = options.split("-Dlog4j2.configurationFile=file:", 1)[1].split()[0]
+    log_file = next(line.split("=", 1)[1].strip() for line in open(properties)
+                    if line.startswith("appender.file.fileName"))
+    text = open(log_file).read()
+    assert " WARN " in text  # e.g. NativeCodeLoader, the loopback host name: here, not on stderr

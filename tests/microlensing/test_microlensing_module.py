@@ -14,6 +14,7 @@ from astropy.coordinates import SkyCoord
 from sklearn.metrics import roc_auc_score
 
 from fink_like.errors import PluginError
+from fink_like.science.base import canonical_json
 from fink_like.science.lcsim import simulate
 from fink_like_microlensing.module import ARTIFACT, MicrolensingModule
 
@@ -37,8 +38,11 @@ def test_entry_point_resolves_to_the_module():
     assert set(module.inputs) == {"lc_mjd", "lc_band", "lc_flux", "lc_fluxerr"}
 
 
-def test_model_hash_is_the_sha256_of_the_artifact(mulens):
-    assert mulens.model_hash == hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+def test_model_hash_is_the_artifact_sha256_and_min_points(mulens):
+    model = hashlib.sha256(ARTIFACT.read_bytes()).hexdigest()
+    assert mulens.artifact_hash() == model
+    hashed = canonical_json({"min_points": mulens.params.min_points})
+    assert mulens.model_hash == hashlib.sha256((model + hashed).encode()).hexdigest()
 
 
 def test_scores_are_probabilities_and_deterministic(mulens, held_out):
@@ -78,8 +82,9 @@ def test_min_points_one_scores_single_detections():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"min_points": "many"}, "min_points must be an integer"),
-    ({"min_points": 0}, "min_points must be >= 1"),
+    ({"min_points": "many"}, "parameter 'min_points': Input should be a valid integer"),
+    ({"min_points": 0}, "parameter 'min_points': Input should be greater than or equal to 1"),
+    ({"minpoints": 3}, "science module 'microlensing': unknown parameter 'minpoints'; known: min_points"),
     ({"artifact": "/nonexistent/model.joblib"}, "cannot load model artifact /nonexistent/model.joblib"),
 ])
 def test_bad_params_are_plugin_errors(params, match):
@@ -111,3 +116,23 @@ def test_known_vsx_variables_are_not_flagged(mulens, all_real_alerts, shared_dat
     prob = mulens.process(all_real_alerts.select(list(mulens.inputs)))["mulens_prob"][variables]
     assert np.median(prob) < 0.15
     assert (prob > 0.5).mean() < 0.2
+
+
+def test_a_corrupt_alert_fails_alone_in_the_runner(all_real_alerts):
+    from fink_like.config import ModuleSpec
+    from fink_like.science.runner import ScienceRunner
+
+    batch = all_real_alerts.slice(0, 64)
+    flux = batch["lc_flux"].to_pylist()
+    bad = next(i for i, f in enumerate(flux) if len(f) > 1)
+    flux[bad] = flux[bad][:-1]  # one value fewer than lc_mjd: the accessor refuses this alert
+    corrupt = batch.set_column(batch.schema.get_field_index("lc_flux"), "lc_flux",
+                               pa.array(flux, batch.schema.field("lc_flux").type))
+    runner = ScienceRunner([ModuleSpec(name="microlensing")])
+    clean, out = runner.process(batch), runner.process(corrupt)
+    status = [row[0]["status"] for row in out["provenance"].to_pylist()]
+    assert status == ["error" if i == bad else "ok" for i in range(64)]
+    assert out["provenance"][bad].as_py()[0]["error"].startswith("AlertError: ragged_history: row 0: lc_flux has")
+    expected = clean["mulens_prob"].to_pylist()
+    expected[bad] = None
+    assert out["mulens_prob"].to_pylist() == expected

@@ -175,3 +175,21 @@ def test_history_window_like_ztf_prv_candidates():
         assert np.all(np.asarray(c.ul_mjd) >= c.mjd - 30.0)
     with pytest.raises(SimulationError, match="history_days"):
         simulate(3, history_days=0)
+
+
+def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """P(a positive scores above a negative), ties counted half (Mann-Whitney)."""
+    diff = positive[:, None] - negative[None, :]
+    return float(((diff > 0) + 0.5 * (diff == 0)).mean())
+
+
+def test_ps1_neighbour_fields_carry_no_class_information():
+    # They used to be drawn from the label (stars close to a star-like PS1 source), which
+    # let any classifier trained on them learn the simulator instead of the sky.
+    df = simulate(1200, survey="ztf", seed=3).to_pandas()
+    stars = df.label.isin(["RR Lyrae", "Cepheid", "eclipsing binary", "constant", "CV", "microlensing"])
+    for column in ("sgscore1", "distpsnr1"):
+        values = df[column].to_numpy()
+        assert np.isfinite(values).all()
+        assert 0.42 < _auc(values[stars.to_numpy()], values[~stars.to_numpy()]) < 0.58, column
+    assert df.sgscore1.between(0.0, 1.0).all() and df.distpsnr1.between(0.0, 3.0).all()

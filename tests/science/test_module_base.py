@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pyarrow as pa
+import pydantic
 import pytest
+from pydantic import ConfigDict
 
 from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule, check_contract, hash_files
+from fink_like.science.params import Field, ModuleParams, not_in_hash
 
 
 def make(**attrs):
@@ -60,13 +63,54 @@ def test_abstract_intermediate_classes_are_not_checked():
     assert Concrete.name == "concrete"
 
 
-def test_default_model_hash_depends_on_params():
-    cls = make()
-    a, b = cls(), cls()
-    a.params, b.params = {"k": 1}, {"k": 2}
+class Knobs(ModuleParams):
+    k: int = Field(1, ge=0)
+    threads: int = not_in_hash(1, ge=1)
+
+
+def loaded(cls, params):
+    module = cls()
+    module.load(params)
+    return module
+
+
+def test_model_hash_folds_in_the_parameters_that_change_outputs():
+    cls = make(Params=Knobs)
+    a, b = loaded(cls, {"k": 1}), loaded(cls, {"k": 2})
     assert len(a.model_hash) == 64 and a.model_hash != b.model_hash
-    b.params = {"k": 1}
-    assert a.model_hash == b.model_hash
+    assert loaded(cls, {"k": 1, "threads": 8}).model_hash == a.model_hash == loaded(cls, {}).model_hash
+    expected = hashlib.sha256(a.artifact_hash().encode() + b'{"k":1}').hexdigest()
+    assert a.model_hash == expected
+
+
+def test_load_receives_typed_params_and_refuses_a_typo_naming_module_and_key():
+    seen = []
+    cls = make(Params=Knobs, load=lambda self, params: seen.append(params))
+    module = loaded(cls, {"k": "3"})
+    assert seen == [Knobs(k=3)] and module.params == Knobs(k=3)
+    with pytest.raises(PluginError, match=r"science module 'ok_name': unknown parameter 'kk'; known: k, threads"):
+        loaded(cls, {"kk": 3})
+    with pytest.raises(PluginError, match=r"science module 'ok_name': parameter 'k': Input should be greater"):
+        loaded(cls, {"k": -1})
+    with pytest.raises(PluginError, match="unknown parameter 'anything'; known: none"):
+        loaded(make(), {"anything": 1})  # no Params: no parameter at all
+
+
+class Lenient(pydantic.BaseModel):
+    k: int = 1
+
+
+class LenientParams(ModuleParams):
+    model_config = ConfigDict(extra="ignore")
+
+
+@pytest.mark.parametrize("params, problem", [
+    (Lenient, "Params must be a subclass of fink_like.science.params.ModuleParams"),
+    (LenientParams, "Params must refuse unknown keys"),
+])
+def test_params_must_be_a_strict_module_params(params, problem):
+    with pytest.raises(PluginError, match=problem):
+        make(Params=params)
 
 
 def test_hash_files(tmp_path):

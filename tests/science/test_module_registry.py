@@ -45,7 +45,7 @@ def test_models_load_once_per_process_per_params():
     other = registry.load_module("toy_modules:Doubler", {"limit": 19})
     assert first is again and first is not other
     assert Doubler.loads == 2
-    assert (first.limit, other.limit, first.params) == (17.0, 19.0, {"limit": 17})
+    assert (first.limit, other.limit, first.params) == (17.0, 19.0, Doubler.Params(limit=17))
 
 
 def test_load_modules_keeps_order_and_skips_disabled():
@@ -67,11 +67,38 @@ def test_output_columns_must_not_collide():
 
 
 def test_load_failure_is_a_plugin_error():
-    with pytest.raises(PluginError, match="'toy_modules:Doubler' failed to load: ValueError"):
-        registry.load_module("toy_modules:Doubler", {"limit": "bright"})
+    with pytest.raises(PluginError, match="'toy_modules:NeedsHistory' failed to load: OSError: no disk"):
+        registry.load_module("toy_modules:NeedsHistory", {"fail_with": "no disk"})
+
+
+@pytest.mark.parametrize("params, problem", [
+    ({"limt": 17}, "science module 'doubler': unknown parameter 'limt'; known: limit"),
+    ({"limit": "bright"}, "science module 'doubler': parameter 'limit': Input should be a valid number"),
+])
+def test_bad_parameters_fail_when_the_runner_is_built_naming_module_and_key(params, problem):
+    from fink_like.science.runner import ScienceRunner
+
+    Doubler.loads = 0
+    with pytest.raises(PluginError, match=problem):
+        ScienceRunner([ModuleSpec(name="toy_modules:Doubler", params=params)])  # on the driver
+    with pytest.raises(PluginError, match=problem):
+        registry.load_module("toy_modules:Doubler", params)
+    assert Doubler.loads == 0  # refused before any model is loaded
 
 
 def test_describe_installed_lists_builtin_modules():
     infos = {i.name: i for i in registry.describe_installed()}
     assert infos["xmatch"].package == "fink-like-xmatch"
     assert infos["xmatch"].inputs == ("ra", "dec")
+
+
+def test_config_check_refuses_a_parameter_typo(tmp_path, capsys):
+    from fink_like.cli import main
+
+    config = tmp_path / "conf.yaml"
+    config.write_text("science:\n  modules:\n    - name: bnn\n      params: {pases: 8}\n")
+    assert main(["--config", str(config), "config", "check"]) == 2
+    assert ("configuration error: science.modules: science module 'bnn': unknown parameter 'pases'"
+            in capsys.readouterr().err)
+    config.write_text("science:\n  modules:\n    - name: bnn\n      params: {passes: 8}\n")
+    assert main(["--config", str(config), "config", "check"]) == 0

@@ -44,3 +44,10 @@ def test_without_history_keeps_only_the_current_detection(real_alerts):
     assert pc.list_flatten(stripped["lc_band"]).to_pylist() == real_alerts["band"].to_pylist()
     for column in ("ul_mjd", "ul_maglim", "fp_flux", "fp_band"):
         assert pc.list_value_length(stripped[column]).to_pylist() == [0] * real_alerts.num_rows
+
+
+def test_a_parameter_typo_fails_before_loading(real_alerts):
+    report = validate_module("toy_modules:Doubler", {"limt": 18}, real_alerts)
+    assert failed(report) == {"parameters are known and typed":
+                              "science module 'doubler': unknown parameter 'limt'; known: limit"}
+    assert [c.name for c in report.checks] == ["imports and honours the contract", "parameters are known and typed"]

@@ -59,7 +59,7 @@ def test_a_failing_module_is_isolated_counted_and_logged(real_alerts, caplog):
     assert out["twice_mag"].null_count == real_alerts["mag"].null_count
     row = out["provenance"][0].as_py()
     assert row[0] == {"module": "raiser", "version": "2.0", "model_hash": row[0]["model_hash"],
-                      "status": "error", "error": "ValueError: no luck today"}
+                      "model_version": None, "status": "error", "error": "ValueError: no luck today"}
     assert row[1]["status"] == "ok" and row[1]["error"] is None and len(row[1]["model_hash"]) == 64
     assert runner.stats["raiser"]["errors"] == 2 and runner.stats["raiser"]["batches"] == 2
     assert runner.stats["doubler"]["errors"] == 0
@@ -123,3 +123,28 @@ def test_bad_mask_and_missing_columns_are_named(real_alerts):
         runner.process(real_alerts, pa.array([True, False]))
     with pytest.raises(PluginError, match="needs columns \\['mag'\\]"):
         runner.process(real_alerts.drop_columns(["mag"]))
+
+
+def test_a_row_the_module_cannot_score_fails_alone(real_alerts):
+    from toy_modules import PickyAboutOneAlert
+
+    bad = real_alerts["alert_id"][37].as_py()
+    mask = pa.array([i != 3 for i in range(real_alerts.num_rows)])
+    runner = ScienceRunner([ModuleSpec(name="toy_modules:PickyAboutOneAlert", params={"bad_id": bad})])
+    PickyAboutOneAlert.calls = 0
+    out = runner.process(real_alerts, mask)
+    provenance = [next(p for p in row if p["module"] == "picky") for row in out["provenance"].to_pylist()]
+    expected_status = ["error" if i == 37 else "skipped" if i == 3 else "ok" for i in range(real_alerts.num_rows)]
+    assert [p["status"] for p in provenance] == expected_status
+    assert [p["error"] for p in provenance] == [
+        f"ValueError: cannot score alert {bad}" if i == 37 else None for i in range(real_alerts.num_rows)]
+    mags = real_alerts["mag"].to_pylist()
+    assert out["picky_mag"].to_pylist() == [None if s != "ok" else m for s, m in zip(expected_status, mags)]
+    assert runner.stats["picky"]["errors"] == 1 and runner.stats["picky"]["row_errors"] == 1
+    # bisection: the whole batch once, then both halves of each failing part down to the bad
+    # row (position 36 among the 99 rows that passed the mask)
+    lo, hi, calls = 0, real_alerts.num_rows - 1, 1
+    while hi - lo > 1:
+        mid, calls = (lo + hi) // 2, calls + 2
+        lo, hi = (lo, mid) if 36 < mid else (mid, hi)
+    assert PickyAboutOneAlert.calls == calls

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from fink_like.science.base import ScienceModule
+from fink_like.science.params import ModuleParams
 
 
 class Doubler(ScienceModule):
@@ -17,9 +18,12 @@ class Doubler(ScienceModule):
     outputs = {"twice_mag": pa.float64(), "is_bright": pa.bool_()}
     loads = 0
 
-    def load(self, params: dict) -> None:
+    class Params(ModuleParams):
+        limit: float = 18.0
+
+    def load(self, params: Params) -> None:
         type(self).loads += 1
-        self.limit = float(params.get("limit", 18.0))
+        self.limit = params.limit
 
     def process(self, batch: pa.Table) -> dict:
         mag = batch["mag"].to_numpy(zero_copy_only=False)
@@ -34,7 +38,7 @@ class Raiser(ScienceModule):
     inputs = ("ra",)
     outputs = {"never": pa.int32()}
 
-    def load(self, params: dict) -> None:
+    def load(self, params: ModuleParams) -> None:
         pass
 
     def process(self, batch: pa.Table) -> dict:
@@ -49,7 +53,7 @@ class BadType(ScienceModule):
     inputs = ("ra",)
     outputs = {"bad_value": pa.float64()}
 
-    def load(self, params: dict) -> None:
+    def load(self, params: ModuleParams) -> None:
         pass
 
     def process(self, batch: pa.Table) -> dict:
@@ -58,8 +62,7 @@ class BadType(ScienceModule):
 
 def loaded(cls, params=None):
     instance = cls()
-    instance.params = dict(params or {})
-    instance.load(instance.params)
+    instance.load(params or {})
     return instance
 
 
@@ -71,7 +74,7 @@ class Noisy(ScienceModule):
     inputs = ("ra",)
     outputs = {"noise": pa.float64()}
 
-    def load(self, params: dict) -> None:
+    def load(self, params: ModuleParams) -> None:
         self.rng = np.random.default_rng()
 
     def process(self, batch: pa.Table) -> dict:
@@ -86,8 +89,35 @@ class NeedsHistory(ScienceModule):
     inputs = ("ul_maglim",)
     outputs = {"deepest_limit": pa.float64()}
 
-    def load(self, params: dict) -> None:
-        pass
+    class Params(ModuleParams):
+        fail_with: str | None = None
+
+    def load(self, params: Params) -> None:
+        if params.fail_with:
+            raise OSError(params.fail_with)
 
     def process(self, batch: pa.Table) -> dict:
         return {"deepest_limit": [max(v) for v in batch["ul_maglim"].to_pylist()]}
+
+
+class PickyAboutOneAlert(ScienceModule):
+    """Toy module that raises on any batch holding the alert ``params["bad_id"]``."""
+
+    name = "picky"
+    version = "1.0"
+    inputs = ("alert_id", "mag")
+    outputs = {"picky_mag": pa.float64()}
+    calls = 0
+
+    class Params(ModuleParams):
+        bad_id: int
+
+    def load(self, params: Params) -> None:
+        self.bad_id = params.bad_id
+
+    def process(self, batch: pa.Table) -> dict:
+        type(self).calls += 1
+        ids = batch["alert_id"].to_pylist()
+        if self.bad_id in ids:
+            raise ValueError(f"cannot score alert {self.bad_id}")
+        return {"picky_mag": batch["mag"]}

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from fink_like.errors import PluginError
+from fink_like.errors import AlertError, PluginError
 from fink_like_snia.features import FEATURES, MISSING, extract
 
 
@@ -67,7 +67,7 @@ def test_single_detection_gives_defined_values():
 def test_empty_batch_and_bad_lists():
     assert extract(_table([])).shape == (0, len(FEATURES))
     bad = dict(ROWS[0], lc_flux=[1.0, 2.0])
-    with pytest.raises(PluginError, match="lc_flux"):
+    with pytest.raises(AlertError, match="ragged_history: row 0: lc_flux"):
         extract(_table([bad]))
     with pytest.raises(PluginError, match="missing"):
         extract(_table(ROWS).drop_columns(["ul_mjd"]))

@@ -67,7 +67,10 @@ def test_held_out_simulated_auc_well_above_chance(module, survey, history):
 
 def test_model_hash_is_the_artifact_sha256(module):
     assert module.model_version == "v1"
-    assert module.model_hash == hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
+    artifact = hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
+    assert module.artifact_hash() == artifact
+    # no snia parameter changes scores except through the artifact: nothing else is folded in
+    assert module.model_hash == hashlib.sha256((artifact + "{}").encode()).hexdigest()
 
 
 def test_unknown_survey_scores_nan(module, real_alerts):
@@ -78,7 +81,7 @@ def test_unknown_survey_scores_nan(module, real_alerts):
 
 def test_bad_parameters_are_named(tmp_path):
     m = SniaModule()
-    with pytest.raises(PluginError, match="modelversion"):
+    with pytest.raises(PluginError, match="science module 'snia': unknown parameter 'modelversion'"):
         m.load({"modelversion": "v2"})
     with pytest.raises(ConfigError, match="v7"):
         m.load({"model_dir": str(tmp_path), "model_version": "v7"})

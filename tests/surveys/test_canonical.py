@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-
 import astropy.units as u
 import fastavro
 import numpy as np
@@ -13,27 +10,6 @@ from astropy.time import Time
 
 from fink_like.surveys import CANONICAL_SCHEMA, read_alert_files
 from fink_like.surveys.rubin import FLAG_BITS
-
-
-def _ztf_402_reader(shared_data):
-    """The official 4.02 schema files, parsed by fastavro alone (named types first)."""
-    folder = shared_data / "ztf" / "schema-4.02"
-    named: dict = {}
-    for name in ("cutout", "candidate", "prv_candidate", "fp_hist"):
-        fastavro.parse_schema(json.loads((folder / f"{name}.avsc").read_text()), named_schemas=named)
-    return fastavro.parse_schema(json.loads((folder / "alert.avsc").read_text()), named_schemas=named)
-
-
-def _read_independently(path, ztf402):
-    data = path.read_bytes()
-    try:
-        return next(iter(fastavro.reader(io.BytesIO(data))))
-    except ValueError:  # 4.02 headers name types they do not define: read the body by hand
-        sync = data[-16:]
-        stream = io.BytesIO(data[data.index(sync) + 16:])
-        assert fastavro.schemaless_reader(stream, "long") == 1  # records in the block
-        fastavro.schemaless_reader(stream, "long")              # block size
-        return fastavro.schemaless_reader(stream, ztf402)
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +23,15 @@ def rubin_rows(shared_data):
     return read_alert_files([shared_data / "lsst/alerts-7.4", shared_data / "lsst/alerts-9.0"])
 
 
-def test_ztf_fields_match_fastavro_and_astropy(shared_data, ztf_rows):
+def test_ztf_fields_match_fastavro_and_astropy(shared_data, ztf_rows, read_avro_independently):
     assert ztf_rows.schema == CANONICAL_SCHEMA
-    ztf402 = _ztf_402_reader(shared_data)
     paths = sorted((shared_data / "ztf/alerts-3.3").glob("*.avro")) + sorted((shared_data / "ztf/alerts-4.02").glob("*.avro"))
     rows = {r["alert_id"]: r for r in ztf_rows.select(
         ["alert_id", "object_id", "mjd", "ra", "dec", "band", "mag", "flux", "isdiffpos", "lc_mjd",
          "ul_maglim", "fp_flux", "night", "topic", "offset"]).to_pylist()}
     assert len(rows) == len(paths)
     for path in paths:
-        alert = _read_independently(path, ztf402)
+        alert = read_avro_independently(path)
         cand = alert["candidate"]
         row = rows[alert["candid"]]
         assert row["object_id"] == alert["objectId"]

@@ -53,3 +53,24 @@ def test_cutouts_are_the_stored_stamps(file_messages):
     assert adapter_for("rubin").cutouts(rubin) == {
         "science": rubin["cutoutScience"], "template": rubin["cutoutTemplate"],
         "difference": rubin["cutoutDifference"]}
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS))
+def test_a_batch_container_decodes_to_the_same_records(file_messages, folder):
+    # Many bodies under one self-contained header, as a columnar reader takes them.
+    import io
+    import json
+
+    import fastavro
+
+    from fink_like.distribution.packet import PacketReader
+    from fink_like.surveys.avro import batch_container
+
+    reader = PacketReader()
+    by_schema: dict = {}
+    for message in file_messages[folder]:
+        schema, body = reader.split(message.value)
+        by_schema.setdefault(json.dumps(schema.schema), []).append((body, decode_packet(message.value)[1]))
+    for schema_json, pairs in by_schema.items():
+        container = batch_container(schema_json, [body for body, _ in pairs])
+        assert list(fastavro.reader(io.BytesIO(container))) == [record for _, record in pairs]

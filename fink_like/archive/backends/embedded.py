@@ -34,18 +34,16 @@ def pack_cells(cells: Mapping[bytes, bytes]) -> bytes:
 
 
 def unpack_cells(blob: bytes) -> Cells:
-    """Inverse of :func:`pack_cells`."""
-    view = memoryview(blob)
-    (count,) = _HEADER.unpack_from(view, 0)
-    pos = _HEADER.size
-    cells = {}
+    """Inverse of :func:`pack_cells` (plain slices of the blob: this runs for every row read)."""
+    blob = bytes(blob)
+    (count,) = _HEADER.unpack_from(blob, 0)
+    pos, cells, unpack, size = _HEADER.size, {}, _CELL.unpack_from, _CELL.size
     for _ in range(count):
-        ncol, nval = _CELL.unpack_from(view, pos)
-        pos += _CELL.size
-        column = bytes(view[pos:pos + ncol])
-        pos += ncol
-        cells[column] = bytes(view[pos:pos + nval])
-        pos += nval
+        ncol, nval = unpack(blob, pos)
+        start = pos + size
+        end = start + ncol
+        pos = end + nval
+        cells[blob[start:end]] = blob[end:pos]
     return cells
 
 
@@ -57,6 +55,10 @@ def _merge(old: bytes, new: bytes) -> bytes:
 
 class EmbeddedBackend(ArchiveBackend):
     """SQLite file at ``path``; safe to share between threads of one process.
+
+    Writes go through one connection under a lock; reads use one connection per thread,
+    so that concurrent readers (the API's request threads) do not wait for each other:
+    WAL mode lets them all read while the writer writes.
 
     Parameters
     ----------
@@ -79,6 +81,8 @@ class EmbeddedBackend(ArchiveBackend):
         except sqlite3.Error as exc:
             raise ArchiveError(f"cannot open the embedded archive {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         self._closed = False
         self._families: dict[str, frozenset[bytes]] = {}
         self._load_families()
@@ -160,15 +164,35 @@ class EmbeddedBackend(ArchiveBackend):
             params.append((bytes(key), pack_cells(cells)))
         return params
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (opened on first use, closed by :meth:`close`)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise ArchiveError(f"cannot open the embedded archive {self.path}: {exc}") from exc
+            with self._lock:
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def _read(self, table: str, sql: str, params=()) -> list:
+        try:
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise ArchiveError(f"archive table {table!r} in {self.path}: {exc}") from exc
+
     def get_many(self, table: str, keys: Sequence[bytes]) -> list[Row]:
         self._families_of(table)
-        out = []
-        with self._lock:
-            for key in keys:
-                hit = self._run(table, f'SELECT cells FROM "{table}" WHERE row = ?', (bytes(key),)).fetchone()
-                if hit is not None:
-                    out.append((bytes(key), unpack_cells(hit[0])))
-        return out
+        found: dict[bytes, bytes] = {}
+        keys = [bytes(k) for k in keys]
+        for i in range(0, len(keys), 500):  # one query per 500 keys (SQLite's parameter limit is higher)
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._read(table, f'SELECT row, cells FROM "{table}" WHERE row IN ({marks})', chunk))
+        return [(k, unpack_cells(found[k])) for k in keys if k in found]
 
     def scan(self, table: str, start: bytes = b"", stop: bytes | None = None,
              limit: int | None = None) -> Iterator[Row]:
@@ -182,9 +206,7 @@ class EmbeddedBackend(ArchiveBackend):
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        with self._lock:
-            rows = self._run(table, sql, params).fetchall()
-        return iter([(bytes(k), unpack_cells(v)) for k, v in rows])
+        return iter([(bytes(k), unpack_cells(v)) for k, v in self._read(table, sql, params)])
 
     def delete(self, table: str, key: bytes) -> None:
         self._families_of(table)
@@ -207,6 +229,10 @@ class EmbeddedBackend(ArchiveBackend):
             if self._closed:
                 return
             self._closed = True
+            for conn in self._readers:  # idle readers first, so the checkpoint can empty the log
+                conn.close()
+            self._readers.clear()
+            self._local = threading.local()
             try:
                 self.checkpoint()
             finally:

@@ -97,6 +97,23 @@ def _sky(rng: np.random.Generator, n: int, cad: SurveyCadence):
     return rng.uniform(0.0, 360.0, n), dec
 
 
+STAR_LIKE_NEIGHBOUR = 0.3
+"""Fraction of simulated ZTF alerts whose nearest PS1 source is star-like (any class)."""
+
+
+def _ps1_neighbour(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``sgscore1`` and ``distpsnr1`` drawn independently of the class label.
+
+    They must carry no information about the simulated class: a classifier trained on
+    them would learn the simulator, not the sky. A random :data:`STAR_LIKE_NEIGHBOUR`
+    of alerts get a star-like neighbour (score uniform in 0.7-1), the others a
+    galaxy-like one (0-0.4); the distance is uniform in 0-3 arcsec for all.
+    """
+    star_like = rng.random(n) < STAR_LIKE_NEIGHBOUR
+    sgscore1 = np.where(star_like, rng.uniform(0.7, 1.0, n), rng.uniform(0.0, 0.4, n))
+    return sgscore1, rng.uniform(0.0, 3.0, n)
+
+
 def build_table(lcs: LightCurves, cad: SurveyCadence, rng: np.random.Generator, seed: int,
                 forced_photometry: bool) -> pa.Table:
     """Arrow table with ``LCSIM_SCHEMA``: one alert per object, at its last epoch."""
@@ -109,7 +126,7 @@ def build_table(lcs: LightCurves, cad: SurveyCadence, rng: np.random.Generator, 
     all_epochs = np.ones(lcs.obj.size, dtype=bool) if forced_photometry else np.zeros(lcs.obj.size, dtype=bool)
     ra, dec = _sky(rng, n, cad)
     ztf = cad.survey == "ztf"
-    stars = np.isin(lcs.labels, ["RR Lyrae", "Cepheid", "eclipsing binary", "constant", "CV", "microlensing"])
+    sgscore1, distpsnr1 = _ps1_neighbour(rng, n)
     ids = (np.int64(seed % 100_000) * 1_000_000_000 + 1_000_000 * (cad.survey == "lsst")
            + np.arange(n, dtype=np.int64))
     mjd_ms = np.round((lcs.mjd[last] - _MJD_UNIX_EPOCH) * 86_400_000).astype("int64")
@@ -134,8 +151,8 @@ def build_table(lcs: LightCurves, cad: SurveyCadence, rng: np.random.Generator, 
         "reliability": null_f if ztf else pa.array(rng.uniform(0.65, 1.0, n)),
         "flags": pa.nulls(n, pa.int64()) if ztf else pa.array(np.zeros(n, np.int64)),
         "ssdistnr": null_f,
-        "sgscore1": pa.array(np.where(stars, rng.uniform(0.7, 1.0, n), rng.uniform(0.0, 0.4, n))) if ztf else null_f,
-        "distpsnr1": pa.array(np.where(stars, rng.uniform(0.0, 0.4, n), rng.uniform(0.3, 3.0, n))) if ztf else null_f,
+        "sgscore1": pa.array(sgscore1) if ztf else null_f,
+        "distpsnr1": pa.array(distpsnr1) if ztf else null_f,
         "lc_mjd": _lists(lcs.mjd, lcs.obj, det, n, pa.float64()),
         "lc_band": _lists(bands, lcs.obj, det, n, pa.string()),
         "lc_flux": _lists(lcs.flux, lcs.obj, det, n, pa.float64()),

@@ -9,13 +9,12 @@ import pyarrow as pa
 
 from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule, hash_files
+from fink_like.science.params import Field, ModuleParams, not_in_hash
 from fink_like_bnn import __version__
 from fink_like_bnn.sequences import INPUTS, MAX_STEPS, encode
 
 ARTIFACT = Path(__file__).parent / "data" / "bnn_gru.pt"
 """The packaged weights, written by ``python -m fink_like_bnn.train``."""
-
-DEFAULTS = {"passes": 16, "seed": 0, "threads": 1, "max_steps": MAX_STEPS}
 
 
 def load_model(path: str | Path):
@@ -39,15 +38,14 @@ def load_model(path: str | Path):
     return model.eval()
 
 
-def _int_param(params: dict, key: str, minimum: int) -> int:
-    value = params.get(key, DEFAULTS[key])
-    try:
-        value = int(value)
-    except (TypeError, ValueError) as exc:
-        raise PluginError(f"bnn: parameter {key} must be an integer, got {value!r}") from exc
-    if value < minimum:
-        raise PluginError(f"bnn: parameter {key} must be >= {minimum}, got {value}")
-    return value
+class BnnParams(ModuleParams):
+    """Parameters of :class:`BnnModule` (see its docstring)."""
+
+    passes: int = Field(16, ge=1)
+    seed: int = Field(0, ge=0)
+    max_steps: int = Field(MAX_STEPS, ge=1)
+    threads: int = not_in_hash(1, ge=1)
+    artifact: str | None = not_in_hash(None)  # default: the packaged file; its content is hashed
 
 
 class BnnModule(ScienceModule):
@@ -65,6 +63,8 @@ class BnnModule(ScienceModule):
         Only the latest detections are read.
     artifact : str, optional
         Weights to use instead of the packaged ones.
+
+    ``passes``, ``seed`` and ``max_steps`` enter ``model_hash`` with the weights' sha256.
     """
 
     name = "bnn"
@@ -72,16 +72,14 @@ class BnnModule(ScienceModule):
     inputs = INPUTS
     preload = ("torch",)
     outputs = {"bnn_snia_mean": pa.float64(), "bnn_snia_std": pa.float64()}
+    Params = BnnParams
 
-    def load(self, params: dict) -> None:
+    def load(self, params: BnnParams) -> None:
         import torch
 
-        self.params = dict(params)
-        self._passes = _int_param(params, "passes", 1)
-        self._seed = _int_param(params, "seed", 0)
-        self._max_steps = _int_param(params, "max_steps", 1)
-        torch.set_num_threads(_int_param(params, "threads", 1))
-        self._path = Path(params.get("artifact", ARTIFACT))
+        self._passes, self._seed, self._max_steps = params.passes, params.seed, params.max_steps
+        torch.set_num_threads(params.threads)
+        self._path = Path(params.artifact) if params.artifact else ARTIFACT
         self._model = load_model(self._path)
 
     def process(self, batch: pa.Table) -> dict[str, np.ndarray]:
@@ -104,6 +102,5 @@ class BnnModule(ScienceModule):
         """The loaded :class:`~fink_like_bnn.net.BayesianGRU` (after :meth:`load`)."""
         return self._model
 
-    @property
-    def model_hash(self) -> str:
+    def artifact_hash(self) -> str:
         return hash_files([getattr(self, "_path", ARTIFACT)])

@@ -16,50 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from fink_like.errors import AlertError
+from fink_like.science.lightcurve import BANDS, columns, read_points
 
-BANDS = ("u", "g", "r", "i", "z", "y")
-INPUTS = ("lc_mjd", "lc_band", "lc_flux", "lc_fluxerr")
+INPUTS = columns("lc", ("flux", "fluxerr"))
 MAX_STEPS = 64
 N_FEATURES = 2 + len(BANDS) + 4
 
 
-def _list_column(table: pa.Table, name: str) -> tuple[pa.Array, np.ndarray]:
-    if name not in table.column_names:
-        raise AlertError("missing_column", f"the batch has no column {name!r}")
-    column = table.column(name).combine_chunks()
-    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
-    return pc.list_flatten(column), lengths
-
-
-def _as_float(values: pa.Array) -> np.ndarray:
-    return pc.fill_null(pc.cast(values, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-
-
 def _points(table: pa.Table):
-    """Flat (row, time, band code, flux, err) of the valid detections, in list order."""
-    flat, lengths = {}, None
-    for name in INPUTS:
-        flat[name], n = _list_column(table, name)
-        if lengths is None:
-            lengths = n
-        elif not np.array_equal(n, lengths):
-            row = int(np.flatnonzero(n != lengths)[0])
-            raise AlertError("ragged_history", f"row {row}: {name} has {n[row]} values, lc_mjd has {lengths[row]}")
-    codes = pc.index_in(flat["lc_band"], value_set=pa.array(BANDS))
-    unknown = pc.and_(pc.is_null(codes), pc.is_valid(flat["lc_band"]))
-    if pc.any(unknown).as_py():
-        bad = sorted(set(pc.filter(flat["lc_band"], unknown).to_pylist()))
-        raise AlertError("unknown_band", f"lc_band holds {bad}; known bands are {list(BANDS)}")
-    band = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    row = np.repeat(np.arange(table.num_rows, dtype=np.int64), lengths)
-    t, flux, err = (_as_float(flat[k]) for k in ("lc_mjd", "lc_flux", "lc_fluxerr"))
-    keep = np.isfinite(t) & np.isfinite(flux) & np.isfinite(err) & (err > 0) & (band >= 0)
-    row, t, band, flux, err = row[keep], t[keep], band[keep], flux[keep], err[keep]
-    order = np.lexsort((t, row))  # lists are time-ordered; this makes sure of it
-    return row[order], t[order], band[order], flux[order], err[order]
+    """Flat (row, time, band code, flux, err) of the valid detections, sorted by row then time."""
+    points = read_points(table, "lc", ("flux", "fluxerr"))
+    points = points.where(points.usable("mjd", "flux", "fluxerr", known_band=True)).sorted("mjd")
+    return points.row, points.mjd, points.band, points.flux, points.fluxerr
 
 
 def encode(table: pa.Table, max_steps: int = MAX_STEPS) -> tuple[np.ndarray, np.ndarray]:

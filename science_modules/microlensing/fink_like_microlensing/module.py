@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule, hash_files
+from fink_like.science.params import Field, ModuleParams, not_in_hash
 from fink_like_microlensing import __version__
 from fink_like_microlensing.features import FEATURES, extract_with_counts
 from fink_like_microlensing.lightcurves import INPUTS
@@ -17,6 +18,13 @@ ARTIFACT = Path(__file__).parent / "data" / "mulens_rf.joblib"
 """The packaged model, written by ``python -m fink_like_microlensing.train``."""
 
 DEFAULT_MIN_POINTS = 4
+
+
+class MicrolensingParams(ModuleParams):
+    """Parameters of :class:`MicrolensingModule` (see its docstring)."""
+
+    min_points: int = Field(DEFAULT_MIN_POINTS, ge=1)
+    artifact: str | None = not_in_hash(None)  # default: the packaged file; its content is hashed
 
 
 def load_model(path: str | Path):
@@ -53,6 +61,8 @@ class MicrolensingModule(ScienceModule):
     min_points : int, default 4
         Alerts with fewer valid detections, or without one band of
         ``features.MIN_BAND_POINTS`` detections, get ``mulens_prob = 0``: a shape needs points.
+
+    ``min_points`` enters ``model_hash`` with the model file's sha256.
     """
 
     name = "microlensing"
@@ -60,16 +70,11 @@ class MicrolensingModule(ScienceModule):
     inputs = INPUTS
     preload = ("sklearn.ensemble",)
     outputs = {"mulens_prob": pa.float64()}
+    Params = MicrolensingParams
 
-    def load(self, params: dict) -> None:
-        self.params = dict(params)
-        self._path = Path(params.get("artifact", ARTIFACT))
-        try:
-            self._min_points = int(params.get("min_points", DEFAULT_MIN_POINTS))
-        except (TypeError, ValueError) as exc:
-            raise PluginError(f"microlensing: min_points must be an integer, got {params['min_points']!r}") from exc
-        if self._min_points < 1:
-            raise PluginError(f"microlensing: min_points must be >= 1, got {self._min_points}")
+    def load(self, params: MicrolensingParams) -> None:
+        self._path = Path(params.artifact) if params.artifact else ARTIFACT
+        self._min_points = params.min_points
         self._model = load_model(self._path)
         self._model.set_params(n_jobs=1)  # executors run one per core
         self._positive = list(self._model.classes_).index(1)
@@ -84,6 +89,5 @@ class MicrolensingModule(ScienceModule):
         prob = np.where(scored, prob, 0.0)
         return {"mulens_prob": prob.astype(np.float64)}
 
-    @property
-    def model_hash(self) -> str:
+    def artifact_hash(self) -> str:
         return hash_files([getattr(self, "_path", ARTIFACT)])

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fink_like.errors import PluginError
+from fink_like.science.lightcurve import Points, columns, read_points
 
 GROUPS = ("all", "g", "r")
 PER_GROUP = ("n", "peak_mag", "rise", "fall", "to_peak", "since_peak", "log_chi2", "neg_frac")
@@ -26,37 +26,15 @@ GLOBAL = ("colour_peak", "colour_last", "duration", "dt_nondet", "det_frac")
 FEATURES = tuple(f"{name}_{g}" for g in GROUPS for name in PER_GROUP) + GLOBAL
 """Feature names, in the column order of :func:`extract`."""
 
-INPUTS = ("lc_mjd", "lc_band", "lc_flux", "lc_fluxerr", "ul_mjd")
+INPUTS = columns("lc", ("flux", "fluxerr")) + columns("ul", band=False)
 MISSING = -999.0
 _ZP = 31.4
 
 
-def _flat(table: pa.Table, name: str):
-    col = table.column(name)
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if isinstance(arr, pa.ChunkedArray):  # zero chunks
-        arr = pa.array([], type=col.type)
-    parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False)
-    values = pc.list_flatten(arr)
-    return parents, values
-
-
-def _numeric(values: pa.Array) -> np.ndarray:
-    return pc.fill_null(values.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False)
-
-
-def _points(table: pa.Table):
-    parents, mjd = _flat(table, "lc_mjd")
-    flat = {"mjd": _numeric(mjd)}
-    for name in ("lc_flux", "lc_fluxerr", "lc_band"):
-        p, values = _flat(table, name)
-        if p.size != parents.size or not np.array_equal(p, parents):
-            raise PluginError(f"snia: {name} and lc_mjd have different lengths in some alerts")
-        flat[name] = values
-    band = pc.index_in(flat["lc_band"], value_set=pa.array(GROUPS[1:])).fill_null(-1).to_numpy()
-    flux, err = _numeric(flat["lc_flux"]), _numeric(flat["lc_fluxerr"])
-    ok = np.isfinite(flat["mjd"]) & np.isfinite(flux) & np.isfinite(err) & (err > 0)
-    return parents[ok], flat["mjd"][ok], band[ok], flux[ok], err[ok]
+def _points(table: pa.Table) -> Points:
+    """Detections with a finite time, flux and positive error; any band (unknown ones: -1)."""
+    points = read_points(table, "lc", ("flux", "fluxerr"), unknown_band="keep")
+    return points.where(points.usable("mjd", "flux", "fluxerr"))
 
 
 def _mag(flux):
@@ -103,21 +81,23 @@ def extract(table: pa.Table) -> np.ndarray:
     Raises
     ------
     PluginError
-        When an input column is missing or the lc_* lists disagree in length.
+        When an input column is missing.
+    AlertError
+        When an alert's lc_* or ul_* lists disagree in length (``ragged_history``).
     """
     missing = [c for c in INPUTS if c not in table.column_names]
     if missing:
         raise PluginError(f"snia: input columns {missing} are missing from the batch")
     rows = table.num_rows
-    obj, t, band, f, e = _points(table)
-    stats = {"all": group_stats(obj, rows, t, f, e)}
-    for b, name in enumerate(GROUPS[1:]):
-        sel = band == b
-        stats[name] = group_stats(obj[sel], rows, t[sel], f[sel], e[sel])
+    det = _points(table)
+    stats = {"all": group_stats(det.row, rows, det.mjd, det.flux, det.fluxerr)}
+    for name in GROUPS[1:]:
+        band = det.in_band(name)
+        stats[name] = group_stats(band.row, rows, band.mjd, band.flux, band.fluxerr)
     cols = [stats[g][name] for g in GROUPS for name in PER_GROUP]
     every = stats["all"]
-    ul_parent, ul = _flat(table, "ul_mjd")
-    ul_t = _numeric(ul)
+    ul = read_points(table, "ul", band=False)
+    ul_parent, ul_t = ul.row, ul.mjd
     before = np.isfinite(ul_t) & (ul_t < every["t_first"][ul_parent] if ul_t.size else np.zeros(0, bool))
     last_ul = np.full(rows, -np.inf)
     np.maximum.at(last_ul, ul_parent[before], ul_t[before])

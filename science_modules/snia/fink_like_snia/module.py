@@ -1,9 +1,10 @@
 """The ``snia`` science module: P(SN Ia) per alert, with active learning.
 
-Parameters (``science.modules[snia].params``):
+Parameters (``science.modules[snia].params``, :class:`SniaModule.Params`):
 
 ``model_version``
     ``"v1"`` (default, the artifact shipped in this package), ``"vN"`` or ``"latest"``.
+    ``latest`` is resolved once, when a query starts (:meth:`SniaModule.pin`).
 ``model_dir``
     Registry of retrained versions and the active-learning workspace
     (default ``var/models/snia``).
@@ -12,6 +13,9 @@ Parameters (``science.modules[snia].params``):
     (defaults: those of ``train.py``).
 ``label_weight``
     Sample weight of a labelled real alert relative to a simulated one (default 5).
+
+None of them enters ``model_hash`` as such: the scores depend only on the artifact in
+use, whose content is hashed; the others shape retraining, not scoring.
 """
 
 from __future__ import annotations
@@ -21,16 +25,27 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from fink_like.errors import PluginError
 from fink_like.science.active_learning import ActiveLearner, LabelError, ModelRegistry, RetrainResult, Workspace
 from fink_like.science.base import ScienceModule, hash_files
+from fink_like.science.params import ModuleParams, not_in_hash
 from fink_like_snia import __version__, model, train
 from fink_like_snia.features import INPUTS
 
 SHIPPED = Path(__file__).resolve().parent / "models" / "snia-v1.joblib"
 SHIPPED_METRICS = SHIPPED.with_name("metrics-v1.json")
-DEFAULTS = {"model_version": "v1", "model_dir": "var/models/snia", "n_train": train.N_TRAIN,
-            "n_test": train.N_TEST, "label_weight": 5.0}
+
+
+class SniaParams(ModuleParams):
+    """Parameters of :class:`SniaModule` (see the module docstring)."""
+
+    model_version: str = not_in_hash("v1", pattern=r"^(latest|v[1-9][0-9]*)$")
+    model_dir: str = not_in_hash("var/models/snia")
+    n_train: int = not_in_hash(train.N_TRAIN, ge=1)
+    n_test: int = not_in_hash(train.N_TEST, ge=1)
+    label_weight: float = not_in_hash(5.0, gt=0)
+
+
+DEFAULTS = SniaParams().model_dump()
 
 
 class SniaModule(ScienceModule, ActiveLearner):
@@ -42,24 +57,26 @@ class SniaModule(ScienceModule, ActiveLearner):
     preload = ("sklearn.ensemble",)
     outputs = {"snia_prob": pa.float64()}
     known_labels = model.KNOWN_LABELS
+    Params = SniaParams
 
-    def load(self, params: dict) -> None:
-        unknown = sorted(set(params) - set(DEFAULTS))
-        if unknown:
-            raise PluginError(f"snia: unknown parameter(s) {unknown}; known: {sorted(DEFAULTS)}")
-        self.settings = DEFAULTS | dict(params)
-        model_dir = Path(self.settings["model_dir"])
+    @classmethod
+    def pin(cls, params: SniaParams) -> SniaParams:
+        """``model_version: latest`` resolved to the newest version now (``v3``)."""
+        registry = ModelRegistry(Path(params.model_dir), SHIPPED, SHIPPED_METRICS)
+        return params.model_copy(update={"model_version": registry.resolve(params.model_version)})
+
+    def load(self, params: SniaParams) -> None:
+        model_dir = Path(params.model_dir)
         self.registry = ModelRegistry(model_dir, SHIPPED, SHIPPED_METRICS)
         self.workspace = Workspace(model_dir / "workspace")
-        self.model_version = self.registry.resolve(str(self.settings["model_version"]))
+        self.model_version = self.registry.resolve(params.model_version)
         self.artifact_path = self.registry.artifact(self.model_version)
         self.artifact = model.load_artifact(self.artifact_path)
 
     def process(self, batch: pa.Table) -> dict:
         return {"snia_prob": model.predict(self.artifact, batch)}
 
-    @property
-    def model_hash(self) -> str:
+    def artifact_hash(self) -> str:
         """sha256 of the artifact in use (so v1 and v2 differ)."""
         return hash_files([self.artifact_path])
 
@@ -81,11 +98,11 @@ class SniaModule(ScienceModule, ActiveLearner):
         y_real = np.array([model.is_snia(label) for label in labels], dtype=int)
         surveys = np.asarray(rows.column("survey").to_pylist(), dtype=object)
         features = model.extract(rows)
-        weight = float(self.settings["label_weight"])
+        weight = self.params.label_weight
         extra = {s: (features[surveys == s], y_real[surveys == s], np.full((surveys == s).sum(), weight))
                  for s in model.SURVEYS if (surveys == s).any()}
-        after = train.train(int(self.settings["n_train"]), extra=extra)
-        n_test = int(self.settings["n_test"])
+        after = train.train(self.params.n_train, extra=extra)
+        n_test = self.params.n_test
         metrics = {
             "previous": previous,
             "held_out_before": train.held_out_metrics(before, n_test),

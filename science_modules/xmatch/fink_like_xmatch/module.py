@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from pydantic import field_validator
+
 from fink_like.errors import PluginError
 from fink_like.science.base import ScienceModule
+from fink_like.science.params import ModuleParams, not_in_hash
 from fink_like_xmatch import __version__
 from fink_like_xmatch.catalogs import CatalogSpec
 from fink_like_xmatch.index import HealpixIndex
@@ -18,9 +21,8 @@ from fink_like_xmatch.index import HealpixIndex
 DEFAULT_CACHE_DIR = "var/xmatch-cache"
 
 
-def catalog_specs(params: Mapping[str, Any]) -> list[CatalogSpec]:
+def catalog_specs(raw: list) -> list[CatalogSpec]:
     """The validated ``catalogs`` parameter; PluginError names what is wrong."""
-    raw = params.get("catalogs")
     if not isinstance(raw, list) or not raw:
         raise PluginError("xmatch: params.catalogs must be a non-empty list of catalogues")
     specs = [CatalogSpec.from_params(entry) for entry in raw]
@@ -28,6 +30,25 @@ def catalog_specs(params: Mapping[str, Any]) -> list[CatalogSpec]:
     if len(set(names)) != len(names):
         raise PluginError(f"xmatch: catalogue names must be unique, got {names}")
     return specs
+
+
+class XmatchParams(ModuleParams):
+    """Parameters of :class:`XmatchModule` (see its docstring).
+
+    Neither enters ``model_hash`` as such: what of ``catalogs`` changes outputs (file
+    contents, columns read, radius) is hashed by :meth:`XmatchModule.artifact_hash`,
+    without the machine-specific paths.
+    """
+
+    catalogs: list[dict[str, Any]] = not_in_hash([])
+    cache_dir: str = not_in_hash(DEFAULT_CACHE_DIR)
+
+    @field_validator("catalogs")
+    @classmethod
+    def _entries(cls, value: list) -> list:
+        if value:
+            catalog_specs(value)  # PluginError names the catalogue and the key
+        return value
 
 
 class XmatchModule(ScienceModule):
@@ -48,20 +69,20 @@ class XmatchModule(ScienceModule):
     version = __version__
     inputs = ("ra", "dec")
     outputs: dict = {}  # depends on the configured catalogues: see output_types
+    Params = XmatchParams
 
     @classmethod
-    def output_types(cls, params: Mapping[str, Any]) -> dict[str, pa.DataType]:
-        if not params:  # listing installed modules: no catalogues configured yet
+    def output_types(cls, params: XmatchParams) -> dict[str, pa.DataType]:
+        if not params.catalogs:  # listing installed modules: no catalogues configured yet
             return {}
         out: dict[str, pa.DataType] = {}
-        for spec in catalog_specs(params):
+        for spec in catalog_specs(params.catalogs):
             out.update(spec.output_types())
         return out
 
-    def load(self, params: dict) -> None:
-        self.params = dict(params)
-        self._specs = catalog_specs(params)
-        cache_dir = Path(params.get("cache_dir", DEFAULT_CACHE_DIR))
+    def load(self, params: XmatchParams) -> None:
+        self._specs = catalog_specs(params.catalogs)
+        cache_dir = Path(params.cache_dir)
         self._indexes = [HealpixIndex.open(spec, cache_dir) for spec in self._specs]
         self._hash = hashlib.sha256("".join(
             f"{s.name}:{ix.key}:{s.radius_arcsec};" for s, ix in zip(self._specs, self._indexes)
@@ -90,8 +111,7 @@ class XmatchModule(ScienceModule):
                 out[prefix + col] = labels[col].combine_chunks()
         return out
 
-    @property
-    def model_hash(self) -> str:
+    def artifact_hash(self) -> str:
         """sha256 over each catalogue's content hash (files and columns read) and radius."""
         return self._hash
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fink_like.science.base import ScienceModule
+from fink_like.science.lightcurve import BANDS, columns, read_points
+from fink_like.science.params import Field, ModuleParams
 
 
 def light_curves(batch: pa.Table) -> pd.DataFrame:
-    """One row per detection: alert (row number), mjd, band, mag; rows without a magnitude dropped."""
-    lengths = pc.list_value_length(batch["lc_mjd"]).to_numpy(zero_copy_only=False)
-    frame = pd.DataFrame({
-        "alert": np.repeat(np.arange(batch.num_rows), lengths),
-        "mjd": pc.list_flatten(batch["lc_mjd"]).to_numpy(zero_copy_only=False),
-        "band": pc.list_flatten(batch["lc_band"]).to_numpy(zero_copy_only=False),
-        "mag": pc.list_flatten(batch["lc_mag"]).to_numpy(zero_copy_only=False),
-    })
-    return frame.dropna(subset=["mjd", "mag"])
+    """One row per detection with a time, a magnitude and a band: alert (row number), mjd, band, mag."""
+    lc = read_points(batch, "lc", ("mag",))            # the broker's light-curve accessor
+    lc = lc.where(lc.usable("mjd", "mag", known_band=True))
+    return pd.DataFrame({"alert": lc.row, "mjd": lc.mjd, "band": np.asarray(BANDS)[lc.band], "mag": lc.mag})
 
 
 class ColourModule(ScienceModule):
@@ -31,11 +27,14 @@ class ColourModule(ScienceModule):
 
     name = "example_colour"
     version = "0.1.0"
-    inputs = ("lc_mjd", "lc_band", "lc_mag")
+    inputs = columns("lc", ("mag",))                   # lc_mjd, lc_band, lc_mag
     outputs = {"ex_g_minus_r": pa.float64(), "ex_rise_rate": pa.float64()}
 
-    def load(self, params: dict) -> None:
-        self.min_days = float(params.get("min_days", 0.5))
+    class Params(ModuleParams):
+        min_days: float = Field(0.5, ge=0)
+
+    def load(self, params: Params) -> None:
+        self.min_days = params.min_days
 
     def process(self, batch: pa.Table) -> dict:
         n = batch.num_rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from fink_like.science.base import ScienceModule
+from fink_like.science.params import ModuleParams
 
 
 class FailingModule(ScienceModule):
@@ -15,8 +16,11 @@ class FailingModule(ScienceModule):
     inputs = ("mag",)
     outputs = {"ex_fail_score": pa.float64()}
 
-    def load(self, params: dict) -> None:
-        self.message = params.get("message", "deliberate failure")
+    class Params(ModuleParams):
+        message: str = "deliberate failure"
+
+    def load(self, params: Params) -> None:
+        self.message = params.message
 
     def process(self, batch: pa.Table) -> dict:
         if batch.num_rows:
@@ -32,7 +36,7 @@ class WrongLengthModule(ScienceModule):
     inputs = ("mag",)
     outputs = {"ex_short": pa.float64()}
 
-    def load(self, params: dict) -> None:
+    def load(self, params: ModuleParams) -> None:
         pass
 
     def process(self, batch: pa.Table) -> dict:
