@@ -190,6 +190,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         tps = self._cluster.partitions()
         if self._target is not None:  # availableNow: nothing beyond the target
             tps = [tp for tp in tps if tp in self._target]
+        tps = [tp for tp in tps if not self._finished(tp, begin, tps)]
         bounds = self._cluster.bounds(tps)
         latest = {}
         for tp, (low, high) in bounds.items():
@@ -200,6 +201,15 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         max_rows = limit.max_rows if isinstance(limit, ReadMaxRows) else None
         end = off.spread({tp: begin[tp] for tp in latest}, latest, max_rows)
         return off.to_json({**off.from_json(start), **end})
+
+    def _finished(self, tp, begin: off.Flat, tps) -> bool:
+        """A closed segment (``fink_like.kafka.retention``) read to its end: not asked about
+        again, so the planner never touches a topic that the driver is deleting."""
+        from fink_like.kafka.retention import closed
+
+        seen = self._cluster._seen.get(tp)
+        return (seen is not None and begin.get(tp, -1) >= seen[1]
+                and closed(tp[0], {t for t, _p in tps}))
 
     def reportLatestOffset(self) -> dict | None:
         return None

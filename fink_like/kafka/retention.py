@@ -53,6 +53,16 @@ def subscription_pattern(topics: list[str]) -> str:
     return "(" + "|".join(re.escape(t) for t in topics) + r")(\.\d{6})?"
 
 
+def closed(topic: str, topics) -> bool:
+    """Whether ``topic`` is a segment at least :data:`KEEP` behind the newest of its stream
+    among ``topics`` (no producer writes to it any more; the janitor may delete it)."""
+    seg = split_segment(topic)
+    if seg is None:
+        return False
+    newest = max((s[1] for s in map(split_segment, topics) if s and s[0] == seg[0]), default=-1)
+    return seg[1] <= newest - KEEP
+
+
 class SegmentJanitor:
     """Deletes fully committed, closed segments of the given survey topics.
 
