@@ -101,6 +101,7 @@ class _Cluster:
         self.opts, self.timeout = opts, timeout
         self.consumer = offsets_consumer(opts.conf)
         self._seen: dict[off.TopicPartition, tuple[int, int]] = {}  # (reported, bound) last time
+        self.probed: set[off.TopicPartition] = set()  # whose last bound is the probed true end
 
     def partitions(self) -> list[off.TopicPartition]:
         """The subscribed topic-partitions; an unanswered metadata request is retried."""
@@ -139,9 +140,11 @@ class _Cluster:
             previous = self._seen.get(tp)
             if previous is not None and reported > previous[0]:
                 high = max(reported, previous[1])
+                self.probed.discard(tp)
             else:
                 high = max(true_high(self.consumer, tp[0], tp[1], low, reported, self.timeout),
                            previous[1] if previous else 0)
+                self.probed.add(tp)
             self._seen[tp] = (reported, high)
             out[tp] = (low, high)
         return out
@@ -207,8 +210,8 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         again, so the planner never touches a topic that the driver is deleting."""
         from fink_like.kafka.retention import closed
 
-        seen = self._cluster._seen.get(tp)
-        return (seen is not None and begin.get(tp, -1) >= seen[1]
+        seen = self._cluster._seen.get(tp)  # only a probed end is the true end (tansu lags)
+        return (seen is not None and tp in self._cluster.probed and begin.get(tp, -1) >= seen[1]
                 and closed(tp[0], {t for t, _p in tps}))
 
     def reportLatestOffset(self) -> dict | None:
