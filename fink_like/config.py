@@ -174,6 +174,42 @@ class DistributionSettings(Section):
     schema_dir: str = "schemas/distribution"
     schema_topic: str = "fink-like-schemas"
     filters: list[FilterSpec] = Field(default_factory=list)
+    # Users' filters (fink-like filters add): read from the archive's filter store at every
+    # micro-batch, so added, changed and disabled filters apply without a restart.
+    live_filters: bool = True
+    # A plugin filter that runs longer than this on one batch partition is disabled.
+    plugin_budget_seconds: float = Field(default=5.0, gt=0)
+    # Submission checks: alerts of the science lake the filter runs on, and its speed limit.
+    check_sample_size: int = Field(default=2000, gt=0)
+    check_max_ms_per_alert: float = Field(default=1.0, gt=0)
+    # Known classes for the dry run's purity estimate (columns objectId, tns).
+    labels_file: str = "../shared/data/labelled/label_tables/ztf_tns_crossmatch.csv"
+
+
+class ChannelSettings(Section):
+    """One notification channel; credentials live here only, never on a command line."""
+
+    kind: Literal["webhook", "smtp", "kafka"]
+    url: SecretStr | None = None            # webhook: Slack-compatible incoming-webhook URL
+    host: str = "localhost"                 # smtp
+    port: int = Field(default=25, gt=0, lt=65536)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    sender: str = "fink-like@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    topic: str | None = None                # kafka
+    rate_per_minute: float = Field(default=60.0, gt=0)
+    digest: bool = False                    # one message per filter and micro-batch
+    retries: int = Field(default=4, ge=0)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class NotificationSettings(Section):
+    """Named channels that filters and watch lists notify (``fink-like filters add --notify NAME``)."""
+
+    channels: dict[str, ChannelSettings] = Field(default_factory=dict)
 
 
 class ArchiveSettings(Section):
@@ -187,6 +223,8 @@ class ArchiveSettings(Section):
     hbase_pool_size: int = Field(default=4, gt=0)
     batch_size: int = Field(default=500, gt=0)
     retries: int = Field(default=3, ge=0)
+    # ZTF and Rubin alerts closer than this are linked to one group (fink_like.archive.association).
+    association_radius_arcsec: float = Field(default=1.5, gt=0)
 
 
 class ApiSettings(Section):
@@ -220,6 +258,51 @@ class SimulatorSettings(Section):
     lsst_topic: str = "lsst-alerts"
 
 
+class MessengerWindow(Section):
+    """Days before and after an event's time during which an alert can match it."""
+
+    before_days: float = Field(default=1.0, ge=0)
+    after_days: float = Field(default=14.0, ge=0)
+
+
+def _default_windows() -> dict:
+    return {"GW": MessengerWindow(before_days=0.0, after_days=14.0),
+            "Neutrino": MessengerWindow(before_days=1.0, after_days=14.0),
+            "EM": MessengerWindow(before_days=0.0, after_days=7.0)}
+
+
+class MmSettings(Section):
+    """Multi-messenger events (docs/multimessenger.md): their store, time windows, topic."""
+
+    # The event store: an archive-shaped store of its own (embedded SQLite or HBase).
+    store: ArchiveSettings = ArchiveSettings(path="var/events.sqlite")
+    # Per messenger (GW, Neutrino, EM): when alerts can match an event, relative to its time.
+    windows: dict[str, MessengerWindow] = Field(default_factory=_default_windows)
+    credible_level: float = Field(default=0.9, gt=0, le=1)
+    # Topic of matched alerts (the distribution filter on mm_event_id uses the same topic).
+    topic: str = "fink-like.mm"
+    retro_max_alerts: int = Field(default=100000, gt=0)
+
+
+class GcnSettings(Section):
+    """GCN Kafka (``fink-like gcn listen``): servers, topics, OAuth client credentials."""
+
+    bootstrap_servers: str = "kafka.gcn.nasa.gov:9092"
+    topics: list[str] = Field(default_factory=lambda: [
+        "igwn.gwalert", "gcn.notices.icecube.lvk_nu_track_search", "gcn.notices.icecube.gold_bronze_track_alerts",
+        "gcn.notices.km3net.alert", "gcn.notices.swift.bat.guano", "gcn.notices.einstein_probe.wxt.alert",
+        "gcn.notices.svom.voevent.eclairs", "gcn.notices.fermi.gbm", "gcn.notices.chime.frb",
+    ])
+    # SASL_SSL with OAUTHBEARER (GCN's client credentials); PLAINTEXT for a local broker.
+    security_protocol: Literal["SASL_SSL", "PLAINTEXT"] = "SASL_SSL"
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    oidc_endpoint: str = "https://auth.gcn.nasa.gov/oauth2/token"
+    group_id: str = "fink-like-gcn"
+    starting_offsets: Literal["earliest", "latest"] = "latest"
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(Section):
     """Everything fink-like can be told. Build it with :func:`load_settings`."""
 
@@ -231,10 +314,13 @@ class Settings(Section):
     quarantine: QuarantineSettings = QuarantineSettings()
     science: ScienceSettings = ScienceSettings()
     distribution: DistributionSettings = DistributionSettings()
+    notifications: NotificationSettings = NotificationSettings()
     archive: ArchiveSettings = ArchiveSettings()
     api: ApiSettings = ApiSettings()
     metrics: MetricsSettings = MetricsSettings()
     simulator: SimulatorSettings = SimulatorSettings()
+    mm: MmSettings = MmSettings()
+    gcn: GcnSettings = GcnSettings()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -375,6 +461,9 @@ def _type_name(annotation) -> str:
 def json_default(value) -> str:
     import json
 
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(value)
+    def plain(v):  # sections inside defaults (``mm.windows``, ``mm.store``)
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json")
+        raise TypeError(f"{type(v).__name__} is not JSON serializable")
+
+    return json.dumps(value, default=plain)

@@ -122,6 +122,7 @@ def make_settings(tmp_path):
             "spark": {"checkpoint_dir": str(tmp_path / "ckpt")},
             "archive": {"path": str(tmp_path / "archive.sqlite")},
             "kafka": {"embedded_dir": str(tmp_path / "kafka")},
+            "mm": {"store": {"path": str(tmp_path / "events.sqlite")}},
         }
         for section, values in overrides.items():
             base.setdefault(section, {}).update(values)

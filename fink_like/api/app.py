@@ -32,15 +32,18 @@ SWAGGER = STATIC / "vendor" / "swagger-ui"
 def create_app(settings, archive: Archive | None = None) -> FastAPI:
     """The application reading (and annotating) the archive named by ``settings.archive``."""
     from fink_like.api.portal import portal_router
+    from fink_like.api.solar_mm import router as solar_mm_router
+    from fink_like.mm.store import EventStore
 
     archive = archive or Archive(settings)
     labels, accounts = Labels(settings), Accounts(settings)  # each opens its backend when first used
+    events = EventStore(settings.mm.store)                    # multi-messenger events (docs/multimessenger.md)
     guard = Guard(settings, accounts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        for store in (archive, labels, accounts):
+        for store in (archive, labels, accounts, events):
             store.close()
 
     app = FastAPI(title="fink-like archive API", version=__version__, lifespan=lifespan,
@@ -65,6 +68,7 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.api.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     app.include_router(rest_router(archive, labels, guard, settings.api.max_results))
+    app.include_router(solar_mm_router(archive, events, guard))
     app.include_router(portal_router(settings, archive, labels, guard), include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -85,6 +89,9 @@ def create_app(settings, archive: Archive | None = None) -> FastAPI:
     def home() -> RedirectResponse:
         return RedirectResponse("/portal/")
 
+    from fink_like.api.filters import filters_router
+
+    app.include_router(filters_router(settings, guard))
     return app
 
 

@@ -85,11 +85,15 @@ class Guard:
         return user
 
     def annotator(self, request: Request) -> User:
+        return self.writer(request, "annotating")
+
+    def writer(self, request: Request, doing: str) -> User:
+        """The token's user, whose role must be annotator or admin to be ``doing`` a write."""
         user = self.user(request)
         if user is None:
-            raise HTTPException(401, "annotating needs a token of role annotator or admin",
+            raise HTTPException(401, f"{doing} needs a token of role annotator or admin",
                                 headers={"WWW-Authenticate": "Bearer"})
         if not user.can("annotator"):
-            raise HTTPException(403, f"user {user.name!r} has role {user.role!r}: annotating needs "
+            raise HTTPException(403, f"user {user.name!r} has role {user.role!r}: {doing} needs "
                                      "annotator or admin")
         return user

@@ -13,6 +13,9 @@ time       ``invmjd_objectId_alertId``                          ``i``
 source     ``sourceId_survey``                                  ``i``
 cutouts    ``alertId``                                          ``c``
 upperlim   ``objectId_mjd_band``                                ``u``
+sso        ``designation_mjd_objectId_mjd_alertId`` (time order)``i``
+events     ``eventId`` (multi-messenger events, fink_like.mm)   ``e``
+matches    ``eventId_alertId`` (alerts matched to an event)     ``m``
 labels     ``objectId_utcTime_user``: every annotation (audit)  ``l``
 users      ``userName``                                         ``u``
 tokens     ``sha256(token)`` (hex): who holds the token         ``t``
@@ -41,6 +44,9 @@ TABLES = {
     "source": ("i",),
     "cutouts": ("c",),
     "upperlim": ("u",),
+    "sso": ("i",),
+    "events": ("e",),
+    "matches": ("m",),
     "labels": ("l",),
     "users": ("u",),
     "tokens": ("t",),
@@ -55,6 +61,7 @@ _OBJECT_ID = re.compile(r"^[A-Za-z0-9.+\-]{1,64}$")
 # Classification rule, first match wins (docs/archive.md): known catalogue sources
 # before machine-learned scores, because a catalogue match is an identification.
 CLASS_RULES = (
+    ("Solar System object", lambda r: r.get("sso_class") == "known_sso"),
     ("Known variable star", lambda r: _matched(r, "vsx") or _matched(r, "gcvs")),
     ("Young stellar object", lambda r: _matched(r, "spicy")),
     ("Blazar", lambda r: _matched(r, "4lac") or _matched(r, "3hsp")),
@@ -189,6 +196,27 @@ def cutout_key(alert_id: int) -> bytes:
     return encode_id(alert_id).encode()
 
 
+def designation(name: str) -> str:
+    """A solar-system designation as the ``sso`` index spells it: no spaces, ``_`` as ``-``.
+
+    Examples
+    --------
+    >>> designation(" 2009 PB15 ")
+    '2009PB15'
+    """
+    text = "".join(str(name).split()).replace("_", "-")
+    if not text or len(text) > 64:
+        raise ArchiveError(f"designation {name!r} must have 1-64 characters")
+    return text
+
+
+def sso_prefix(name: str) -> bytes:
+    return f"{designation(name)}_".encode()
+
+
+def sso_key(name: str, mjd: float, main: bytes) -> bytes:
+    """``designation_mjd_`` + the main key: a prefix scan is the object's detections in time order."""
+    return sso_prefix(name) + f"{encode_mjd(mjd)}_".encode() + main
 def label_key(object_id: str, utc_time: str, user: str) -> bytes:
     """``objectId_2026-12-01T00:52:03.123456Z_user``: an object's annotations in time order."""
     return f"{check_object_id(object_id)}_{utc_time}_{user}".encode()

@@ -16,7 +16,7 @@ from fink_like.errors import QueryError
 
 FORMATS = ("table", "json", "csv", "parquet")
 TABLE_COLUMNS = ("object_id", "alert_id", "survey", "mjd", "ra", "dec", "band", "mag", "magerr",
-                 "class", "separation_arcsec")
+                 "class", "separation_arcsec", "sso_class", "dt_days", "prob_density", "kind")
 
 
 def records(table: pa.Table) -> list[dict]:

@@ -117,6 +117,19 @@ class Archive(LazyBackend):
         stop = model.encode_invmjd(lo).encode() + b"~" if lo is not None else None
         return self._via_index("time", self._after(cursor, start), stop, limit)
 
+    def sso(self, name: str, limit: int | None = None, cursor: str | None = None) -> QueryResult:
+        """Every alert associated with one known solar-system object (``ssnamenr``), in time order.
+
+        The designation is matched as the survey wrote it, spaces ignored (``2009 PB15`` is
+        ``2009PB15``; Rubin 8.0/9.0 write packed designations such as ``K13L24L``).
+        """
+        limit = check_limit(limit, self.settings.api.max_results, self.settings.api.max_results)
+        try:
+            prefix = model.sso_prefix(name)
+        except ArchiveError as exc:
+            raise QueryError(f"invalid designation {name!r}: {exc}") from exc
+        return self._via_index("sso", self._after(cursor, prefix), prefix_stop(prefix), limit)
+
     def cone(self, ra: float, dec: float, radius: float, since=None, until=None,
              limit: int | None = None, cursor: str | None = None) -> QueryResult:
         """Alerts within ``radius`` arcsec of (ra, dec), by index pixel; adds ``separation_arcsec``."""
@@ -208,8 +221,12 @@ def pixel_ranges(ra: float, dec: float, radius_arcsec: float) -> list[tuple[byte
     import healpy as hp  # here, not at the top: it costs ~1 s of imports (matplotlib, pandas)
 
     vec = hp.ang2vec(ra, dec, lonlat=True)
-    pixels = np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
-                                   inclusive=True, nest=True))
+    return index_ranges(np.sort(hp.query_disc(model.NSIDE, vec, math.radians(radius_arcsec / 3600.0),
+                                              inclusive=True, nest=True)))
+
+
+def index_ranges(pixels: np.ndarray) -> list[tuple[bytes, bytes]]:
+    """Key ranges of the pixel index for sorted nested pixels, consecutive ones merged."""
     ranges = []
     for run in np.split(pixels, np.flatnonzero(np.diff(pixels) != 1) + 1):
         if len(run):

@@ -55,7 +55,7 @@ class ArchiveWriter(LazyBackend):
         rows = build_rows(table, stamps)
         # Cutouts and upper limits first, the main row next, index rows last: a reader
         # that finds an index entry finds its row (the embedded store writes it all at once).
-        order = ("cutouts", "upperlim", "alerts", "pixel", "class", "time", "source")
+        order = ("cutouts", "upperlim", "alerts", "pixel", "class", "time", "source", "sso")
         size = self.settings.archive.batch_size
         batches = [(self.table(which), rows[which][start:start + size])
                    for which in order for start in range(0, len(rows[which]), size)]
@@ -98,6 +98,9 @@ def build_rows(table: pa.Table, stamps: list[dict] | None = None) -> dict[str, l
         out["class"].append((model.class_key(label, oid, mjd, aid), pointer))
         out["time"].append((model.time_key(oid, mjd, aid), pointer))
         out["source"].append((model.source_key(values["source_id"][i], values["survey"][i]), pointer))
+        name = values["ssnamenr"][i] if "ssnamenr" in values else None
+        if name:
+            out["sso"].append((model.sso_key(name, mjd, key), pointer))
     out["upperlim"] = _upper_limits(table, values["object_id"])
     out["cutouts"] = _cutouts(table, values["alert_id"], stamps)
     return out

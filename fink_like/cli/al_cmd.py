@@ -31,10 +31,14 @@ def register(sub) -> None:
     cand.add_argument("--n", type=positive_int, default=20, metavar="N", help="how many candidates (default 20)")
     cand.add_argument("--output", type=output_file, metavar="FILE", help="write the candidates to this CSV file")
     cand.set_defaults(handler=run_candidates)
-    lab = actions.add_parser("label", help="ingest labels: a CSV object_id,label, or the archive's annotations")
+    lab = actions.add_parser("label", help="ingest labels: a CSV object_id,label, the archive's annotations, "
+                                           "or label tables as the oracle")
     lab.add_argument("file", type=input_path, metavar="FILE", nargs="?", help="CSV with header object_id,label")
     lab.add_argument("--from-archive", action="store_true",
                      help="use each object's current annotation in the archive (portal labels) instead")
+    lab.add_argument("--oracle", type=input_path, action="append", metavar="TABLE",
+                     help="label the stored candidates from this label table (ZTF object id or TNS name; "
+                          "repeatable, the first wins; formats in fink_like.science.label_tables)")
     _module_flag(lab)
     lab.add_argument("--skip-invalid", action="store_true",
                      help="store the valid labels even if some are rejected (exit status stays 1)")
@@ -127,14 +131,36 @@ def archive_labels(settings) -> list[tuple[str, str]]:
 def run_label(args, settings) -> int:
     from fink_like.science.active_learning import read_label_file
 
-    if bool(args.file) == bool(args.from_archive):
-        raise UsageError("give either a label FILE or --from-archive")
-    pairs = archive_labels(settings) if args.from_archive else read_label_file(args.file)
+    if sum((bool(args.file), bool(args.from_archive), bool(args.oracle))) != 1:
+        raise UsageError("give either a label FILE, --from-archive or --oracle TABLE")
     learner = learner_for(args.module, settings)
+    if args.oracle:
+        pairs = oracle_labels(learner, args.oracle)
+        print(f"the oracle knows {len(pairs)} of the stored candidates")
+        report = learner.add_labels(pairs, strict=False)
+        print(report.describe(learner.known_labels))
+        print(f"labels stored in {learner.workspace.labels_path}")
+        return 0
+    pairs = archive_labels(settings) if args.from_archive else read_label_file(args.file)
     report = learner.add_labels(pairs, strict=not args.skip_invalid)
     print(report.describe(learner.known_labels))
     print(f"labels stored in {learner.workspace.labels_path}")
     return 0 if report.ok else 1
+
+
+def oracle_labels(learner, tables) -> list[tuple[str, str]]:
+    """Labels of the stored, not yet labelled candidates, from label tables, in the learner's vocabulary."""
+    from fink_like.science.label_tables import LabelOracle
+
+    oracle = LabelOracle.from_paths(tables)
+    done = learner.workspace.labels()
+    ids = [o for o in dict.fromkeys(learner.workspace.candidates()["object_id"].to_pylist()) if o not in done]
+    pairs = []
+    for obj, label in oracle.lookup(ids).items():
+        label = learner.canonical_label(label)
+        if label is not None:
+            pairs.append((obj, label))
+    return pairs
 
 
 def _metric_lines(before: dict, after: dict) -> list[str]:

@@ -37,6 +37,9 @@ def register(sub) -> None:
     run.add_argument("--output", type=output_file, metavar="FILE",
                      help="write the enriched alerts to this Parquet file")
     run.set_defaults(handler=run_modules)
+    from fink_like.cli import evaluate_cmd
+
+    evaluate_cmd.register(actions)
     p.set_defaults(handler=_usage(p))
 
 

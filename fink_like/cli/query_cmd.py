@@ -1,4 +1,4 @@
-"""``fink-like query object|cone|class|latest``: read the archive from the command line.
+"""``fink-like query object|cone|class|latest|sso|event``: read the archive from the command line.
 
 Cone radius is in arcseconds; dates are MJD numbers or ISO-8601 strings (an offset such
 as ``+02:00`` is converted to UTC). By default the latest run's archive is read
@@ -26,10 +26,14 @@ def register(sub) -> None:
     k = kinds.add_parser("class", help="the latest alerts of one archive class")
     k.add_argument("name", metavar="NAME", help='e.g. "SN Ia candidate"')
     latest = kinds.add_parser("latest", help="the most recent alerts")
+    s = kinds.add_parser("sso", help="the alerts of one known solar-system object")
+    s.add_argument("designation", metavar="DESIGNATION", help="as the survey writes it, e.g. 2009PB15, K13L24L")
+    e = kinds.add_parser("event", help="one multi-messenger event and its matched alerts")
+    e.add_argument("event_id", metavar="ID", help="e.g. lvk-S230518h, icecube-137840-57034692")
     for parser in (c, k):
         parser.add_argument("--since", type=date, metavar="DATE", help="earliest observation: MJD or ISO date")
         parser.add_argument("--until", type=date, metavar="DATE", help="latest observation: MJD or ISO date")
-    for parser in (o, c, k, latest):
+    for parser in (o, c, k, latest, s, e):
         parser.add_argument("--limit", type=positive_int, metavar="N", help="most rows (default api.default_limit)")
         parser.add_argument("--format", default="table", choices=["table", "json", "csv", "parquet"])
         parser.add_argument("--output", type=output_file, metavar="FILE", help="write here instead of stdout")
@@ -64,6 +68,8 @@ def run(args, settings) -> int:
     from fink_like.archive.output import render
     from fink_like.errors import QueryError, UsageError
 
+    if args.kind == "event":
+        return show_event(args, settings)
     settings, archive = open_archive_for_reading(settings, args.run)
     try:
         if args.kind == "object":
@@ -71,6 +77,8 @@ def run(args, settings) -> int:
         elif args.kind == "cone":
             result = archive.cone(args.ra, args.dec, args.radius, since=args.since, until=args.until,
                                   limit=args.limit)
+        elif args.kind == "sso":
+            result = archive.sso(args.designation, limit=args.limit)
         elif args.kind == "class":
             result = archive.by_class(args.name, since=args.since, until=args.until, limit=args.limit)
         else:
@@ -82,4 +90,32 @@ def run(args, settings) -> int:
         raise UsageError(f"query {args.kind}: {bounded(str(exc))}") from None
     finally:
         archive.close()
+    return 0
+
+
+def show_event(args, settings) -> int:
+    """The event's record (stderr for the table format) and its matched alerts."""
+    import json
+
+    import pyarrow as pa
+
+    from fink_like.archive.output import render
+    from fink_like.mm.store import EventStore, event_matches
+
+    store = EventStore(settings.mm.store)
+    try:
+        record, matches = event_matches(store, args.event_id, args.limit)
+    finally:
+        store.close()
+    if args.format == "json":
+        text = json.dumps({"event": record, "count": len(matches), "matches": matches}, indent=1) + "\n"
+        if args.output:
+            with open(args.output, "w") as handle:
+                handle.write(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.format == "table":
+        print(json.dumps(record, indent=1), file=sys.stderr)
+    render(pa.Table.from_pylist(matches), args.format, args.output)
     return 0

@@ -42,6 +42,15 @@ class Alert:
     key: str
     schema_id: int
     data: dict
+    headers: dict = None  # Kafka headers, decoded: fink_like.filter, fink_like.filter_version
+
+    @property
+    def filter(self) -> tuple[str, int] | None:
+        """``(name, version)`` of the filter that selected this alert, from its headers."""
+        h = self.headers or {}
+        if "fink_like.filter" not in h:
+            return None
+        return h["fink_like.filter"], int(h.get("fink_like.filter_version", "0"))
 
     def __getitem__(self, name):
         return self.data[name]
@@ -120,17 +129,24 @@ class AlertConsumer:
             probe.close()
         self._consumer.assign(committed)
 
-    def poll(self, max_messages: int = 100, timeout: float = 1.0) -> list[Alert]:
-        """Up to ``max_messages`` decoded alerts (fewer if none arrive within ``timeout`` s)."""
+    def received(self, max_messages: int = 100, timeout: float = 1.0) -> list:
+        """Up to ``max_messages`` raw messages; retriable errors skipped, others raised in plain words."""
         from fink_like.kafka.errors import translate
 
-        alerts = []
+        out = []
         for msg in self._consumer.consume(max_messages, timeout):
             err = msg.error()
             if err is not None:
                 if err.retriable():
                     continue
                 raise translate(err, topic=msg.topic(), conf=self.conf)
+            out.append(msg)
+        return out
+
+    def poll(self, max_messages: int = 100, timeout: float = 1.0) -> list[Alert]:
+        """Up to ``max_messages`` decoded alerts (fewer if none arrive within ``timeout`` s)."""
+        alerts = []
+        for msg in self.received(max_messages, timeout):
             try:
                 sid, record = decode_message(msg.value(), self.registry, self.reader_schema)
             except AlertError as exc:
@@ -138,7 +154,8 @@ class AlertConsumer:
                 log.warning("skipped %s[%d]@%d: %s", msg.topic(), msg.partition(), msg.offset(), exc)
                 continue
             key = msg.key().decode() if msg.key() else str(record.get("alert_id"))
-            alerts.append(Alert(msg.topic(), msg.partition(), msg.offset(), key, sid, record))
+            headers = {k: (v or b"").decode(errors="replace") for k, v in (msg.headers() or [])}
+            alerts.append(Alert(msg.topic(), msg.partition(), msg.offset(), key, sid, record, headers))
         return alerts
 
     def commit(self, alerts: list[Alert]) -> None:

@@ -3,6 +3,10 @@
 At-least-once: every message is produced keyed by its alert id, the producer is
 flushed, and every delivery report is checked; any failure raises, so the caller (the
 Spark batch) is retried. A retried batch can duplicate messages: clients dedupe by key.
+
+Every message carries the filter that selected it in two Kafka headers,
+``fink_like.filter`` (its name) and ``fink_like.filter_version`` (the filter store's
+version; 0 for a filter of the settings file).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
 DEFAULT_SCHEMA_TOPIC = "fink-like-schemas"
+FILTER_HEADER = "fink_like.filter"
+VERSION_HEADER = "fink_like.filter_version"
 _PUBLISHED: set[tuple[str, str, int]] = set()   # (servers, schema topic, id) already on Kafka
 _ENSURED: set[tuple[str, str]] = set()           # (servers, topic) known to exist
 
@@ -33,7 +39,7 @@ def producer_for(conf: dict):
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
             schema_topic: str = DEFAULT_SCHEMA_TOPIC, schema_dir: str | None = None,
             encoder: Encoder | None = None, timeout: float = 60.0,
-            stamps: list[dict] | None = None) -> dict[str, int]:
+            stamps: list[dict] | None = None, masks: dict | None = None) -> dict[str, int]:
     """Evaluate every filter once, encode the selected alerts and produce them.
 
     Parameters
@@ -52,6 +58,8 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
     stamps
         Optional, one entry per row: the packets' stamp fields as the decoder left them
         (:class:`fink_like.surveys.Decoded`), so thin messages need no second decode.
+    masks
+        The engine's masks for ``table`` when the caller has evaluated them already.
 
     Returns
     -------
@@ -64,10 +72,13 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
         When a delivery fails or is not acknowledged within ``timeout`` seconds.
     """
     encoder = encoder or default_encoder()
-    masks = engine.evaluate(table)
+    masks = engine.evaluate(table) if masks is None else masks
+    filters = [f for f in engine.filters if f.spec.name in masks]  # not the ones taken out
+    if not filters:
+        return {}
     selected: dict[str, list[int]] = {}
     needed = {True: set(), False: set()}
-    for f in engine.filters:
+    for f in filters:
         rows = [i for i, keep in enumerate(masks[f.spec.name].to_pylist()) if keep]
         selected[f.spec.name] = rows
         needed[bool(f.spec.cutouts)].update(rows)
@@ -79,7 +90,7 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
             encoded[cutouts] = {row: (k, v) for row, k, v in zip(batch.rows, batch.keys, batch.values)}
             schemas.update(batch.schemas)
     producer = producer_for(conf)
-    topics = [f"{topic_prefix or ''}{f.spec.topic}" for f in engine.filters]
+    topics = [f"{topic_prefix or ''}{f.spec.topic}" for f in filters]
     retry(lambda: _ensure(conf, topics, schema_topic), "kafka topics", transient=(KafkaUnavailable,))
     _register(producer, conf, schema_topic, schemas, schema_dir, timeout)
     counts = {}
@@ -89,12 +100,13 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
         if err is not None:
             failures.append(f"{msg.topic()}: {err.str() if hasattr(err, 'str') else err}")
 
-    for f in engine.filters:
+    for f in filters:
         topic = f"{topic_prefix or ''}{f.spec.topic}"
         messages = encoded.get(bool(f.spec.cutouts), {})
+        headers = [(FILTER_HEADER, f.spec.name.encode()), (VERSION_HEADER, str(f.version).encode())]
         for row in selected[f.spec.name]:
             key, value = messages[row]
-            send(producer, topic, value, key=key, on_delivery=report)
+            send(producer, topic, value, key=key, on_delivery=report, headers=headers)
         counts[topic] = counts.get(topic, 0) + len(selected[f.spec.name])
     left = producer.flush(timeout)
     if failures or left:

@@ -26,7 +26,7 @@ FORMAT_VERSION = 1
 HEADER = [f for f in CANONICAL_SCHEMA if f.name in (
     "survey", "schema_version", "alert_id", "object_id", "source_id", "mjd", "ra", "dec", "band",
     "flux", "fluxerr", "mag", "magerr", "isdiffpos", "ndethist", "first_mjd", "rb", "drb", "nbad",
-    "reliability", "flags", "ssdistnr", "sgscore1", "distpsnr1", "broker_version",
+    "reliability", "flags", "ssdistnr", "ssnamenr", "ssmagnr", "ss_object_id", "sgscore1", "distpsnr1", "broker_version",
 )]
 HEADER_NAMES = tuple(f.name for f in HEADER)
 PROVENANCE_TYPE = {

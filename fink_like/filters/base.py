@@ -33,8 +33,13 @@ class AlertFilter(ABC):
     * ``required_columns`` lists every column ``mask`` reads; the engine checks them
       against the enriched schema at load time.
     * ``mask`` is static and stateless: it sees one batch, returns one boolean per row
-      (null is treated as false), and does not keep data between batches. Instances
-      must be picklable: executors receive them with the engine.
+      (null is treated as false), and does not keep data between batches. Each executor
+      process builds its own instance (the plugin's entry point or stored code is what
+      travels), so ``__init__`` takes no arguments.
+    * ``mask`` returns within ``distribution.plugin_budget_seconds`` per batch partition.
+      A plugin that raises, overruns or returns the wrong number of booleans is taken
+      out of the batch and disabled (:mod:`fink_like.filters.isolation`); the other
+      filters, the archive and the stream go on.
     """
 
     name: ClassVar[str]
@@ -85,7 +90,45 @@ def load_plugin(name: str, schema: pa.Schema, registry: Mapping[str, object] | N
         raise PluginError(f"filter plugin {name!r} cannot be imported: {exc}") from exc
     if not (isinstance(cls, type) and issubclass(cls, AlertFilter)):
         raise PluginError(f"filter plugin {name!r} is {cls!r}, not a subclass of AlertFilter")
+    return _instance(cls, name, schema)
+
+
+def load_plugin_source(source: str, filename: str, schema: pa.Schema) -> AlertFilter:
+    """Instantiate the one :class:`AlertFilter` subclass defined by Python ``source``.
+
+    The code of a plugin submitted as a file is kept in the filter store with its version
+    and run from there, so every executor runs the same code without the file.
+
+    Raises
+    ------
+    PluginError
+        The code does not compile or import, or defines no or several filter classes.
+    ConfigError
+        A declared column is missing from the schema.
+    """
+    import hashlib
+    import types
+
+    module_name = f"fink_like_user_filter_{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+    module = types.ModuleType(module_name)
+    module.__file__ = filename
+    try:
+        exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - the plugin's own code
+    except Exception as exc:  # SyntaxError, ImportError, a PluginError from the contract check...
+        raise PluginError(f"filter plugin {filename}: cannot be imported: {type(exc).__name__}: {exc}") from exc
+    found = [v for v in module.__dict__.values() if isinstance(v, type) and issubclass(v, AlertFilter)
+             and v.__module__ == module_name and not inspect.isabstract(v)]
+    if len(found) != 1:
+        names = ", ".join(c.__name__ for c in found) or "none"
+        raise PluginError(f"filter plugin {filename}: define exactly one AlertFilter subclass (found {names})")
+    return _instance(found[0], filename, schema)
+
+
+def _instance(cls: type, name: str, schema: pa.Schema) -> AlertFilter:
     missing = [c for c in cls.required_columns if c not in schema.names]
     if missing:
         raise ConfigError(f"filter plugin {name!r} needs column(s) {', '.join(missing)}, absent from the alerts")
-    return cls()
+    try:
+        return cls()
+    except Exception as exc:
+        raise PluginError(f"filter plugin {name!r} cannot be instantiated: {exc}") from exc

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -25,9 +26,12 @@ import pyarrow as pa
 from fink_like.config import FilterSpec
 from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.filters import nodes
-from fink_like.filters.base import load_plugin
+from fink_like.filters.base import load_plugin, load_plugin_source
 from fink_like.filters.expr import compile_filter
+from fink_like.filters.isolation import FilterFailure, call_with_budget
 from fink_like.filters.watchlist import WatchList
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,15 @@ class LoadedFilter:
             return self.impl.columns
         return frozenset(getattr(self.impl, "required_columns", ()))
 
+    @property
+    def version(self) -> int:
+        """The store's version of a user filter; 0 for a filter of the settings file."""
+        return getattr(self.spec, "version", 0)
+
+    @property
+    def notify(self) -> tuple[str, ...]:
+        return tuple(getattr(self.spec, "notify", ()))
+
 
 class FilterEngine:
     """All enabled filters of ``specs``, validated against ``schema``.
@@ -58,6 +71,12 @@ class FilterEngine:
         Where relative watch-list files are looked up.
     plugins
         Name -> class or entry point; default: the ``fink_like.filters`` entry points.
+    plugin_budget
+        Seconds a plugin may run on one batch (``distribution.plugin_budget_seconds``).
+
+    A plugin that raises or overruns its budget is taken out of this engine (its name and
+    reason land in :attr:`failures`); the other filters of the batch go on. The stream's
+    driver then disables it in the filter store (:mod:`fink_like.filters.live`).
 
     Raises
     ------
@@ -67,12 +86,28 @@ class FilterEngine:
     """
 
     def __init__(self, specs: list[FilterSpec], schema: pa.Schema, base_dir: str | Path = ".",
-                 plugins: Mapping[str, object] | None = None):
+                 plugins: Mapping[str, object] | None = None, plugin_budget: float = 5.0):
         self.schema = schema
+        self.plugin_budget = plugin_budget
+        self.failures: dict[str, str] = {}
+        self.load_failures: dict[str, str] = {}
         self.filters: list[LoadedFilter] = []
         for spec in specs:
             if spec.enabled:
                 self.filters.append(_load(spec, schema, base_dir, plugins))
+
+    def add(self, spec: FilterSpec, base_dir: str | Path = ".") -> bool:
+        """Load one more filter; one that cannot load is recorded in :attr:`load_failures`
+        (key ``name@version``) instead of raising, so a user's filter never stops the others."""
+        if not spec.enabled:
+            return False
+        try:
+            self.filters.append(_load(spec, self.schema, base_dir, None))
+            return True
+        except FinkLikeError as exc:
+            self.load_failures[f"{spec.name}@{getattr(spec, 'version', 0)}"] = str(exc)
+            log.error("filter %s not loaded: %s", spec.name, exc)
+            return False
 
     @classmethod
     def from_settings(cls, settings, schema: pa.Schema, base_dir: str | Path = ".", **kwargs) -> "FilterEngine":
@@ -89,24 +124,39 @@ class FilterEngine:
         """Every column some filter reads."""
         return frozenset().union(*(f.columns for f in self.filters)) if self.filters else frozenset()
 
+    @property
+    def healthy(self) -> list[LoadedFilter]:
+        """The filters not taken out by a failure."""
+        return [f for f in self.filters if f.spec.name not in self.failures]
+
     def evaluate(self, table: pa.Table) -> dict[str, pa.BooleanArray]:
-        """One boolean mask per enabled filter, computed in one pass over ``table``."""
+        """One boolean mask per healthy filter, computed in one pass over ``table``."""
         shared = nodes.Evaluation(table)
         out = {}
-        for f in self.filters:
-            try:
-                if f.kind == "expression":
-                    mask = f.impl.mask(table, shared)
-                else:
-                    mask = nodes.to_mask(f.impl.mask(table), table.num_rows)
-            except FinkLikeError:
-                raise
-            except Exception as exc:  # a plugin failing on a batch: name it, keep the cause
-                raise FinkLikeError(f"filter {f.spec.name!r} failed on a batch: {exc}") from exc
-            if len(mask) != table.num_rows:
-                raise FinkLikeError(f"filter {f.spec.name!r} gave {len(mask)} booleans for {table.num_rows} alerts")
+        for f in self.healthy:
+            if f.kind == "plugin":
+                mask = self._run_plugin(f, table)
+                if mask is None:
+                    continue
+            elif f.kind == "expression":
+                mask = f.impl.mask(table, shared)
+            else:
+                mask = nodes.to_mask(f.impl.mask(table), table.num_rows)
             out[f.spec.name] = mask
         return out
+
+    def _run_plugin(self, f: LoadedFilter, table: pa.Table) -> pa.BooleanArray | None:
+        try:
+            mask = call_with_budget(lambda: nodes.to_mask(f.impl.mask(table), table.num_rows),
+                                    self.plugin_budget, f.spec.name)
+            if len(mask) != table.num_rows:
+                raise FilterFailure(f"gave {len(mask)} booleans for {table.num_rows} alerts")
+            return mask
+        except Exception as exc:  # any failure of user code: isolate the filter, keep going
+            reason = f"{type(exc).__name__}: {exc}"
+            self.failures[f.spec.name] = reason
+            log.error("filter %s (version %s) taken out: %s", f.spec.name, f.version, reason)
+            return None
 
 
 def _load(spec: FilterSpec, schema: pa.Schema, base_dir, plugins) -> LoadedFilter:
@@ -115,6 +165,9 @@ def _load(spec: FilterSpec, schema: pa.Schema, base_dir, plugins) -> LoadedFilte
             return LoadedFilter(spec, "expression", compile_filter(spec.expression, schema))
         if spec.plugin is not None:
             return LoadedFilter(spec, "plugin", load_plugin(spec.plugin, schema, plugins))
+        if getattr(spec, "plugin_source", None) is not None:
+            source = load_plugin_source(spec.plugin_source, spec.plugin_file or spec.name, schema)
+            return LoadedFilter(spec, "plugin", source)
         if spec.watchlist is not None:
             watch = WatchList.from_spec(spec.watchlist, base_dir)
             missing = [c for c in watch.required_columns if c not in schema.names]

@@ -110,7 +110,10 @@ def compile_filter(text: str, schema: pa.Schema) -> CompiledFilter:
     if not isinstance(text, str) or not text.strip():
         raise ConfigError("filter expression is empty")
     parser = _Parser(text, schema)
-    root = parser.parse()
+    try:
+        root = parser.parse()
+    except RecursionError:
+        raise ConfigError(f"filter expression is nested too deeply ({len(text)} characters)") from None
     if root.kind not in ("bool", "null"):
         raise ConfigError(f"filter {text!r} is not a condition (it gives a {root.kind} value)")
     return CompiledFilter(text, root)

@@ -9,8 +9,11 @@ configuration's ``base_dir``)::
         - {ra: 150.1, dec: 2.2, radius_arcsec: 5}
       pixels: ["8/1234", "10/99871"]             # nested HEALPix order/ipix (MOC-style), or pixels_file
                                                  # (one order/ipix per line, or YAML {order: [ipix, ...]})
+      moc: "8/1234-1240 10/99871"                # or {8: [1234]}; or moc_file: region.fits|.json|.txt
+      moc_probability: 0.9                       # with a multi-order sky map FITS: its 90% region
 
-An alert matches when any part matches (object id, any cone, any pixel).
+An alert matches when any part matches (object id, any cone, any pixel or MOC cell).
+Cones and regions are matched by :mod:`fink_like.sky`.
 """
 
 from __future__ import annotations
@@ -18,32 +21,33 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import healpy as hp
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fink_like.errors import ConfigError
+from fink_like.sky import SkyRegion, in_any_cone, load_moc
+from fink_like.sky.moc import MAX_ORDER
 
-MAX_ORDER = 29
-KEYS = {"objects", "objects_file", "cones", "cones_file", "pixels", "pixels_file"}
+KEYS = {"objects", "objects_file", "cones", "cones_file", "pixels", "pixels_file", "moc", "moc_file",
+        "moc_probability"}
 
 
 class WatchList:
-    """Object ids, cones ``(ra, dec, radius_arcsec)`` and multi-order nested HEALPix pixels."""
+    """Object ids, cones ``(ra, dec, radius_arcsec)`` and sky regions (pixels, MOCs)."""
 
     required_columns = ("object_id", "ra", "dec")
 
-    def __init__(self, objects=(), cones=(), pixels=()):
+    def __init__(self, objects=(), cones=(), pixels=(), regions: tuple[SkyRegion, ...] = ()):
         self.objects = sorted({str(o) for o in objects})
         self.cones = np.array([_cone(c) for c in cones], dtype=float).reshape(-1, 3)
-        self.pixels: dict[int, np.ndarray] = {}
+        cells: dict[int, list[int]] = {}
         for item in pixels:
             order, ipix = _pixel(item)
-            self.pixels.setdefault(order, set()).add(ipix)
-        self.pixels = {o: np.array(sorted(p), dtype=np.int64) for o, p in self.pixels.items()}
-        if not (self.objects or len(self.cones) or self.pixels):
-            raise ConfigError("watch list is empty: give objects, cones or pixels")
+            cells.setdefault(order, []).append(ipix)
+        self.regions = list(regions) + ([SkyRegion.from_cells(cells, "watch-list pixels")] if cells else [])
+        if not (self.objects or len(self.cones) or self.regions):
+            raise ConfigError("watch list is empty: give objects, cones, pixels or a MOC")
 
     @classmethod
     def from_spec(cls, spec: dict, base_dir: str | Path = ".") -> "WatchList":
@@ -53,6 +57,7 @@ class WatchList:
         unknown = set(spec) - KEYS
         if unknown:
             raise ConfigError(f"watch list: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(KEYS))})")
+        _check_types(spec)
         base = Path(base_dir)
         objects = list(spec.get("objects") or [])
         cones = list(spec.get("cones") or [])
@@ -63,7 +68,9 @@ class WatchList:
             cones += _read_rows(base / spec["cones_file"], ("ra", "dec", "radius_arcsec"))
         if spec.get("pixels_file"):
             pixels += _read_pixels(base / spec["pixels_file"])
-        return cls(objects, cones, pixels)
+        regions = [load_moc(spec[key], base, spec.get("moc_probability")) for key in ("moc", "moc_file")
+                   if spec.get(key) is not None]
+        return cls(objects, cones, pixels, tuple(regions))
 
     def mask(self, table: pa.Table) -> pa.BooleanArray:
         """True for alerts of a listed object or inside a cone or pixel."""
@@ -71,36 +78,29 @@ class WatchList:
         if self.objects:
             ids = pc.fill_null(pc.is_in(table.column("object_id"), value_set=pa.array(self.objects)), False)
             selected |= ids.to_numpy(zero_copy_only=False)
-        if len(self.cones) or self.pixels:
+        if len(self.cones) or self.regions:
             ra = table.column("ra").to_numpy(zero_copy_only=False).astype(float)
             dec = table.column("dec").to_numpy(zero_copy_only=False).astype(float)
-            if len(self.cones):
-                selected |= self._in_cones(ra, dec)
-            if self.pixels:
-                selected |= self._in_pixels(ra, dec)
+            selected |= in_any_cone(ra, dec, self.cones)
+            for region in self.regions:
+                selected |= region.contains(ra, dec)
         return pa.array(selected, type=pa.bool_())
 
-    def _in_cones(self, ra, dec) -> np.ndarray:
-        alerts = _unit(ra, dec)                       # (n, 3)
-        centres = _unit(self.cones[:, 0], self.cones[:, 1])  # (m, 3)
-        cos_radius = np.cos(np.radians(self.cones[:, 2] / 3600.0))
-        out = np.zeros(len(ra), dtype=bool)
-        for start in range(0, len(centres), 1024):  # bounded memory for long cone lists
-            dots = alerts @ centres[start:start + 1024].T
-            out |= (dots >= cos_radius[start:start + 1024]).any(axis=1)
-        return out
 
-    def _in_pixels(self, ra, dec) -> np.ndarray:
-        finest = hp.ang2pix(2**MAX_ORDER, ra, dec, nest=True, lonlat=True).astype(np.int64)
-        out = np.zeros(len(ra), dtype=bool)
-        for order, ipix in self.pixels.items():
-            out |= np.isin(finest >> (2 * (MAX_ORDER - order)), ipix)
-        return out
+_TYPES = {"objects": (list,), "cones": (list,), "pixels": (list,), "objects_file": (str,), "cones_file": (str,),
+          "pixels_file": (str,), "moc": (str, dict, list), "moc_file": (str,), "moc_probability": (int, float)}
 
 
-def _unit(ra, dec) -> np.ndarray:
-    ra, dec = np.radians(np.asarray(ra, float)), np.radians(np.asarray(dec, float))
-    return np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)], axis=-1)
+def _check_types(spec: dict) -> None:
+    for key, kinds in _TYPES.items():
+        value = spec.get(key)
+        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
+            names = " or ".join({list: "a list", str: "a string", dict: "a mapping", int: "a number",
+                                 float: "a number"}[k] for k in kinds)
+            raise ConfigError(f"watch list: {key} must be {names}, not {type(value).__name__}")
+    for item in spec.get("objects") or []:
+        if not isinstance(item, (str, int)) or isinstance(item, bool):
+            raise ConfigError(f"watch list: object id {item!r} must be a string or a number")
 
 
 def _cone(item) -> tuple[float, float, float]:

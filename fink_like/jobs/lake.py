@@ -191,3 +191,14 @@ def read_lake(area_uri: str, columns: Iterable[str] | None = None, nights: Itera
     if nights is not None:
         flt = ds.field(PARTITION).isin(list(nights))
     return dataset.to_table(columns=list(columns) if columns else None, filter=flt)
+
+
+def nights(area_uri: str) -> list[str]:
+    """The ``YYYYMMDD`` partitions present in one lake area, sorted (empty when none)."""
+    fs, base = filesystem(area_uri)
+    if fs.get_file_info(base).type == pafs.FileType.NotFound:
+        return []
+    infos = fs.get_file_info(pafs.FileSelector(base))
+    prefix = f"{PARTITION}="
+    return sorted(i.base_name[len(prefix):] for i in infos
+                  if i.type == pafs.FileType.Directory and i.base_name.startswith(prefix))

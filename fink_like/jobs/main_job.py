@@ -50,12 +50,12 @@ class RunResult:
 
 
 def pipeline_stages(settings: Settings) -> tuple[str, ...]:
-    """raw always; science with modules; archive; distribute with filters."""
+    """raw always; science with modules; archive; distribute with filters or live filters."""
     stages = ["raw"]
     if any(m.enabled for m in settings.science.modules):
         stages.append("science")
     stages.append("archive")
-    if any(f.enabled for f in settings.distribution.filters):
+    if settings.distribution.live_filters or any(f.enabled for f in settings.distribution.filters):
         stages.append("distribute")
     return tuple(stages)
 

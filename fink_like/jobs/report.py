@@ -39,6 +39,8 @@ class Totals:
     errors: list = field(default_factory=list)
     restarts: int = 0
     batch_ids: list = field(default_factory=list)
+    filter_failures: dict = field(default_factory=dict)
+    matches: int = 0  # alerts handed to the notifier (the alerts themselves are not kept)
     started: float = field(default_factory=time.time)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -56,7 +58,9 @@ class Totals:
             for p in parts:
                 for f in fields(p):
                     value, mine = getattr(p, f.name), getattr(self, f.name)
-                    if f.name == "scores":
+                    if f.name == "matches":
+                        self.matches += len(value)
+                    elif f.name == "scores":
                         for column, values in value.items():
                             mine.setdefault(column, []).extend(values)
                     elif isinstance(value, dict):

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from fink_like.config import Settings
 from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.jobs import lake
-from fink_like.jobs.sinks import ArchiveSink, LakeSink, QuarantineSink, TopicSink
+from fink_like.jobs.sinks import ArchiveSink, LakeSink, QuarantineSink
 
 STAGES = ("raw", "science", "archive", "distribute")
 SOURCES = ("kafka", "raw", "science")
@@ -57,6 +57,8 @@ class PartitionStats:
     # partition's messages (or, without a distribute stage, to the end of its last stage).
     latencies: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)       # column -> list of values (for reports)
+    filter_failures: dict = field(default_factory=dict)  # "name@version" -> why it was taken out
+    matches: list = field(default_factory=list)      # selected alerts of filters that notify
     lost: int = 0                                    # offsets gone from Kafka (failOnDataLoss off)
     sink_errors: dict = field(default_factory=dict)  # sink -> failed writes
     errors: list = field(default_factory=list)       # "sink: message" of each failure
@@ -83,6 +85,8 @@ class Pipeline:
     stages: tuple[str, ...]
     bootstrap: str = ""
     score_columns: tuple[str, ...] = ()
+    # The filter store's enabled filters, read by the driver for this batch (filters.live).
+    user_filters: tuple = ()
 
     def run_partition(self, table: pa.Table, batch_id: int = 0, partition_id: int = 0) -> PartitionStats:
         """Apply the stages to one input partition and return its counts.
@@ -109,7 +113,7 @@ class Pipeline:
         # the end-to-end latency stops there (the Kafka timestamp to the confirmed delivery).
         # Each sink runs even when the one before failed.
         if "distribute" in self.stages and table.num_rows:
-            published = self._sink(stats, "distribute", self._distribute, table, stamps)
+            published = self._sink(stats, "distribute", self._distribute, table, stamps, stats)
             stats.published = published or {}
             stats.latencies = end_to_end_latencies(table)
         if "archive" in self.stages and table.num_rows:
@@ -175,12 +179,38 @@ class Pipeline:
         return enriched
 
     def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
-        return ArchiveSink(self._cached("archive", self._build_archive)).write(table, [], stamps)
+        writer = self._cached("archive", self._build_archive)
+        written = ArchiveSink(writer).write(table, [], stamps)
+        # After the alerts: a group never names an object the archive does not hold.
+        self._cached("associator", self._build_associator).update(table)
+        return written
 
-    def _distribute(self, table: pa.Table, stamps: list[dict] | None) -> dict:
-        engine = self._cached("engine", lambda: self._build_engine(table.schema))
-        sink = TopicSink(engine, self._kafka_conf(), self.settings.distribution.schema_topic)
-        return sink.write(table, [], stamps)
+    def _distribute(self, table: pa.Table, stamps: list[dict] | None, stats: PartitionStats) -> dict:
+        from fink_like.distribution import publish
+        from fink_like.filters.live import matches_of
+
+        engine = self._engine(table.schema)
+        masks = engine.evaluate(self.filter_view(table, engine))
+        published = publish(table, engine, self._kafka_conf(), masks=masks,
+                            schema_topic=self.settings.distribution.schema_topic, stamps=stamps)
+        stats.filter_failures = {f"{f.spec.name}@{f.version}": engine.failures[f.spec.name]
+                                 for f in engine.filters if f.spec.name in engine.failures}
+        stats.filter_failures.update(engine.load_failures)
+        stats.matches = matches_of(table, engine, masks)
+        return published
+
+    def filter_view(self, table: pa.Table, engine) -> pa.Table:
+        """What the filters see: the alerts, with ``other_*`` columns when a filter reads them."""
+        if any(c.startswith("other_") for c in engine.required_columns):
+            return self._cached("associator", self._build_associator).other_columns(table)
+        return table
+
+    def _engine(self, schema: pa.Schema):
+        # One engine per set of live filters: a new version or a disabled filter builds a new one.
+        kind = ("engine", tuple((f.name, f.version) for f in self.user_filters))
+        for old in [k for k in _CACHE if k[0] != kind and isinstance(k[0], tuple) and k[0][0] == "engine"]:
+            del _CACHE[old]
+        return self._cached(kind, lambda: self._build_engine(schema))
 
     # -- per-process objects ----------------------------------------------------------
 
@@ -214,9 +244,22 @@ class Pipeline:
         return ArchiveWriter(self.settings)
 
     def _build_engine(self, schema: pa.Schema):
+        from fink_like.archive.association import OTHER_FIELDS
         from fink_like.filters.engine import FilterEngine
 
-        return FilterEngine(self.settings.distribution.filters, schema)
+        schema = pa.schema(list(schema) + [f for f in OTHER_FIELDS if f.name not in schema.names])
+        engine = FilterEngine(self.settings.distribution.filters, schema,
+                              plugin_budget=self.settings.distribution.plugin_budget_seconds)
+        for spec in self.user_filters:  # a user's filter that cannot load is isolated, not fatal
+            engine.add(spec)
+        return engine
+
+    def _build_associator(self):
+        from fink_like.archive.association import Associator
+        from fink_like.archive.backends import open_backend
+
+        conf = self.settings.archive
+        return Associator(open_backend(self.settings), conf.table_prefix, conf.association_radius_arcsec)
 
     def _kafka_conf(self) -> dict:
         from fink_like.kafka.conf import client_conf

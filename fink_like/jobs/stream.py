@@ -88,17 +88,18 @@ class BatchRunner:
     """
 
     def __init__(self, pipeline: Pipeline, totals: Totals, on_batch: Callable | None = None,
-                 warm: bool = False, attempts=None):
+                 warm: bool = False, live=None, attempts=None):
         self.pipeline = pipeline
         self.totals = totals
         self.on_batch = on_batch
         self.warm = warm
+        self.live = live  # fink_like.filters.live.LiveFilters: the store's filters, per batch
         self.attempts = attempts
 
     def __call__(self, df, batch_id: int) -> None:
         from fink_like.jobs.attempts import clean_replay
 
-        pipeline = self.pipeline
+        pipeline = self.live.prepare(self.pipeline) if self.live else self.pipeline
         if self.warm:
             # The streaming query runs in its own session, whose Python workers are not the
             # ones of the session that started it: warm those, before the first data.
@@ -127,10 +128,26 @@ class BatchRunner:
                               self.totals)
             raise SinkError(f"batch {batch_id}: {len(errors)} sink failure(s), the batch will be "
                             f"replayed; first: {errors[0]}")
+        if self.live:
+            self.live.after(batch_id, parts)
         self.totals.add_batch(batch_id, parts)
         log.info("batch done", extra={"batch": batch_id, **self.totals.batch_summary(parts)})
         if self.on_batch:
             self.on_batch(batch_id, parts, self.totals)
+
+
+def default_live(settings: Settings, stages: tuple[str, ...], bootstrap: str = ""):
+    """Live filters (with a notifier when channels are configured) for a distributing query."""
+    if "distribute" not in stages or not settings.distribution.live_filters:
+        return None
+    from fink_like.filters.live import LiveFilters
+
+    notifier = None
+    if settings.notifications.channels:
+        from fink_like.notify import Notifier
+
+        notifier = Notifier(settings, bootstrap or None)
+    return LiveFilters(settings, notifier)
 
 
 def warm_up(spark, pipeline: Pipeline) -> None:
@@ -151,7 +168,7 @@ def warm_up(spark, pipeline: Pipeline) -> None:
 def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], name: str,
           bootstrap: str = "", available_now: bool = False, totals: Totals | None = None,
           on_batch: Callable | None = None, input_schema: pa.Schema | None = None,
-          warm: bool = False):
+          warm: bool = False, live=None):
     """Start one streaming query; returns ``(query, totals)``.
 
     Parameters
@@ -169,6 +186,9 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
         Arrow schema of a lake source (required unless ``source`` is ``kafka``).
     warm
         Load modules and clients in the executors' Python workers at the first trigger.
+    live
+        A :class:`fink_like.filters.live.LiveFilters`; by default one is made for a query
+        that distributes when ``distribution.live_filters`` is on.
     """
     if source not in SOURCES:
         raise ConfigError(f"unknown source {source!r}; expected one of {SOURCES}")
@@ -192,7 +212,8 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     writer = (
         df.writeStream.queryName(name)
         .option("checkpointLocation", join_uri(settings.spark.checkpoint_dir, name))
-        .foreachBatch(BatchRunner(pipeline, totals, on_batch, warm, Attempts(settings, name)))
+        .foreachBatch(BatchRunner(pipeline, totals, on_batch, warm,
+                                  live or default_live(settings, stages, bootstrap), Attempts(settings, name)))
     )
     if available_now:
         writer = writer.trigger(availableNow=True)

@@ -69,3 +69,26 @@ def jvm_options(conf: dict) -> dict:
 
 def _jaas_quote(text) -> str:
     return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def gcn_conf(g) -> dict:
+    """confluent-kafka settings for GCN Kafka (:class:`fink_like.config.GcnSettings`).
+
+    ``SASL_SSL`` uses OAUTHBEARER with GCN's client credentials (``gcn.client_id``,
+    ``gcn.client_secret``, the token endpoint ``gcn.oidc_endpoint``), as GCN's own client does.
+    """
+    from fink_like.errors import ConfigError
+
+    conf = {"bootstrap.servers": g.bootstrap_servers, "security.protocol": g.security_protocol}
+    if g.security_protocol == "SASL_SSL":
+        if not (g.client_id and g.client_secret):
+            raise ConfigError("gcn.client_id and gcn.client_secret are required for GCN Kafka "
+                              "(set FINK_LIKE__GCN__CLIENT_ID and FINK_LIKE__GCN__CLIENT_SECRET)")
+        conf.update({
+            "sasl.mechanisms": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc",
+            "sasl.oauthbearer.client.id": g.client_id,
+            "sasl.oauthbearer.client.secret": g.client_secret.get_secret_value(),
+            "sasl.oauthbearer.token.endpoint.url": g.oidc_endpoint,
+        })
+    conf.update(g.extra)
+    return conf

@@ -261,6 +261,13 @@ class ActiveLearner(abc.ABC):
     def retrain(self) -> RetrainResult:
         """Train on the simulated set plus every stored label; publish and return the new version."""
 
+    def canonical_label(self, label: str) -> str | None:
+        """A class from a label table in this learner's vocabulary; None to skip it.
+
+        By default a label is kept when it is one of :attr:`known_labels`.
+        """
+        return label if label in self.known_labels else None
+
     def candidates(self, table: pa.Table, n: int) -> pa.Table:
         """The ``n`` most uncertain alerts (P closest to 0.5), latest alert per object.
 

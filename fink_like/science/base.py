@@ -78,6 +78,16 @@ class ScienceModule(abc.ABC):
         Python modules that :meth:`load` or :meth:`process` import (``torch``,
         ``sklearn.ensemble``). Spark's worker daemon imports them once before forking
         workers (:mod:`fink_like.jobs.daemon`), so no worker pays for them at a batch.
+    probability : str or None, optional
+        The output column that holds a calibrated probability of :attr:`positive`
+        (``fink-like modules evaluate`` scores it); ``None`` (default) for a module
+        without one.
+    thresholds : tuple of float, optional
+        Operating thresholds on :attr:`probability` that topics use, each in [0, 1].
+    positive : tuple of str, optional
+        Class names (prefixes, compared without case, spaces or dashes) that
+        :attr:`probability` is the probability of: ``("SN Ia",)`` also covers ``SNIa``
+        and ``SN Ia-91T``.
 
     Executors require that an instance be **picklable** before :meth:`load` (Spark ships
     the runner, which loads lazily on each executor) and **stateless between batches**
@@ -91,6 +101,9 @@ class ScienceModule(abc.ABC):
     outputs: ClassVar[dict[str, pa.DataType]] = {}
     preload: ClassVar[tuple[str, ...]] = ()
     Params: ClassVar[type[ModuleParams]] = ModuleParams
+    probability: ClassVar[str | None] = None
+    thresholds: ClassVar[tuple[float, ...]] = ()
+    positive: ClassVar[tuple[str, ...]] = ()
 
     #: the validated parameters given to :meth:`load` (set just before ``load`` runs).
     params: ModuleParams
@@ -268,6 +281,20 @@ def _attribute_problems(cls: type):
         yield f"Params must be a subclass of fink_like.science.params.ModuleParams, got {params!r}"
     elif params.model_config.get("extra") != "forbid":
         yield "Params must refuse unknown keys (model_config extra='forbid')"
+    yield from _probability_problems(cls)
+
+
+def _probability_problems(cls: type):
+    probability, outputs = getattr(cls, "probability", None), getattr(cls, "outputs", None)
+    if probability is not None and isinstance(outputs, dict) and probability not in outputs:
+        yield f"probability {probability!r} must be one of the outputs {sorted(outputs)}"
+    thresholds = getattr(cls, "thresholds", ())
+    if not isinstance(thresholds, tuple) or not all(
+            isinstance(t, (int, float)) and 0.0 <= t <= 1.0 for t in thresholds):
+        yield f"thresholds must be a tuple of numbers in [0, 1], got {thresholds!r}"
+    positive = getattr(cls, "positive", ())
+    if not isinstance(positive, tuple) or not all(isinstance(c, str) and c for c in positive):
+        yield f"positive must be a tuple of class names, got {positive!r}"
 
 
 def output_problems(outputs: Mapping[str, Any]):

@@ -51,6 +51,9 @@ QUALITY = [
     pa.field("reliability", F64),            # Rubin reliability score
     pa.field("flags", pa.int64()),           # Rubin bitmask of set quality flags (docs/surveys.md)
     pa.field("ssdistnr", F64),               # distance to nearest known solar-system object, arcsec
+    pa.field("ssnamenr", pa.string()),       # designation of that object (ZTF ssnamenr, Rubin MPC designation)
+    pa.field("ssmagnr", F64),                # its predicted V magnitude
+    pa.field("ss_object_id", pa.int64()),    # Rubin ssObjectId (null for ZTF)
     pa.field("sgscore1", F64),               # star/galaxy score of nearest PS1 source
     pa.field("distpsnr1", F64),              # distance to nearest PS1 source, arcsec
 ]

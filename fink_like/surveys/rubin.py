@@ -8,6 +8,7 @@ an id the package does not ship is the quarantine reason ``unknown_schema_id``.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import fastavro
@@ -35,7 +36,7 @@ FIVE_SIGMA = 5.0
 CANONICAL_FIELDS = {
     "alert": frozenset({
         "alertId", "diaSourceId", "diaSource", "prvDiaSources", "prvDiaForcedSources",
-        "prvDiaNondetectionLimits", "diaObject", *CUTOUT_NAMES,
+        "prvDiaNondetectionLimits", "diaObject", "ssSource", "MPCORB", "mpc_orbits", *CUTOUT_NAMES,
     }),
     "diaSource": frozenset({
         "diaSourceId", "diaObjectId", "ssObjectId", "midpointMjdTai", "ra", "dec", "band",
@@ -44,6 +45,10 @@ CANONICAL_FIELDS = {
     "diaForcedSource": frozenset({"midpointMjdTai", "band", "psfFlux", "psfFluxErr"}),
     "diaNondetectionLimit": frozenset({"midpointMjdTai", "band", "diaNoise"}),
     "diaObject": frozenset({"nDiaSources", "firstDiaSourceMjdTai"}),
+    "ssSource": frozenset({"ssObjectId", "designation", "residualRa", "residualDec", "predictedVMagnitude",
+                           "ephOffset", "ephOffsetRa", "ephOffsetDec", "ephVmag"}),
+    "MPCORB": frozenset({"mpcDesignation"}),
+    "mpc_orbits": frozenset({"designation"}),
 }
 
 
@@ -164,7 +169,7 @@ class RubinAdapter(SurveyAdapter):
             "nbad": None,
             "reliability": src.get("reliability"),
             "flags": flag_bits(src),
-            "ssdistnr": None,
+            **solar_system(record, src),
             "sgscore1": None,
             "distpsnr1": None,
             **_columns("lc", ("mjd", "band", "flux", "fluxerr", "mag", "magerr"), lc),
@@ -180,6 +185,30 @@ def _object_id(src: dict) -> str:
         if src.get(key):
             return str(src[key])
     raise AlertError("missing_field", "diaSource has neither diaObjectId nor ssObjectId")
+
+
+def solar_system(record: dict, src: dict) -> dict:
+    """``ssdistnr``, ``ssnamenr``, ``ssmagnr``, ``ss_object_id`` from ssSource and the orbit record.
+
+    7.x: only ``diaSource.ssObjectId`` (its ``ssObject`` has no designation nor residual).
+    8.0, 9.0: ``MPCORB.mpcDesignation`` (packed), ``ssSource.residualRa/residualDec`` (deg),
+    ``ssSource.predictedVMagnitude``. 10.0 and later: ``ssSource.designation`` (else
+    ``mpc_orbits.designation``, unpacked), ``ephOffset`` (arcsec; else the quadrature sum of
+    ``ephOffsetRa/Dec``), ``ephVmag``.
+    """
+    sss = record.get("ssSource") or {}
+    orbit = record.get("MPCORB") or record.get("mpc_orbits") or {}
+    object_id = src.get("ssObjectId") or sss.get("ssObjectId") or None
+    name = sss.get("designation") or orbit.get("mpcDesignation") or orbit.get("designation")
+    distance = sss.get("ephOffset")
+    if distance is None and sss.get("ephOffsetRa") is not None and sss.get("ephOffsetDec") is not None:
+        distance = math.hypot(sss["ephOffsetRa"], sss["ephOffsetDec"])
+    if distance is None and sss.get("residualRa") is not None and sss.get("residualDec") is not None:
+        # 8.0/9.0 residuals are in degrees; residualRa is taken as already including cos(dec)
+        distance = math.hypot(sss["residualRa"], sss["residualDec"]) * 3600.0
+    magnitude = sss.get("ephVmag", sss.get("predictedVMagnitude"))
+    return {"ssdistnr": distance, "ssnamenr": name or None, "ssmagnr": magnitude,
+            "ss_object_id": int(object_id) if object_id else None}
 
 
 def flag_bits(src: dict) -> int:

@@ -32,7 +32,7 @@ CANONICAL_FIELDS = {
                        *CUTOUT_NAMES}),
     "candidate": frozenset({
         "candid", "jd", "fid", "ra", "dec", "magpsf", "sigmapsf", "isdiffpos", "ndethist",
-        "jdstarthist", "rb", "drb", "nbad", "ssdistnr", "sgscore1", "distpsnr1",
+        "jdstarthist", "rb", "drb", "nbad", "ssdistnr", "ssnamenr", "ssmagnr", "sgscore1", "distpsnr1",
     }),
     "prv_candidate": frozenset({"candid", "jd", "fid", "magpsf", "sigmapsf", "isdiffpos", "diffmaglim"}),
     "fp_hist": frozenset({"jd", "fid", "forcediffimflux", "forcediffimfluxunc", "magzpsci"}),
@@ -214,6 +214,9 @@ class ZtfAdapter(SurveyAdapter):
             "reliability": None,
             "flags": None,
             "ssdistnr": _unless_sentinel(cand.get("ssdistnr")),
+            "ssnamenr": _designation(cand.get("ssnamenr")),
+            "ssmagnr": _unless_sentinel(cand.get("ssmagnr")),
+            "ss_object_id": None,
             "sgscore1": _unless_sentinel(cand.get("sgscore1")),
             "distpsnr1": _unless_sentinel(cand.get("distpsnr1")),
             **_columns("lc", ("mjd", "band", "flux", "fluxerr", "mag", "magerr"), lc),
@@ -241,6 +244,14 @@ def _isdiffpos(flag) -> bool | None:
 def _unless_sentinel(value):
     """ZTF writes -999 (or null) where there is no catalogue match."""
     return None if value is None or value <= -999.0 else value
+
+
+def _designation(name):
+    """ZTF writes the string ``"null"`` where no known solar-system object is near."""
+    if name is None:
+        return None
+    name = str(name).strip()
+    return None if name in ("", "null") else name
 
 
 def _history(prv_candidates, current_candid) -> tuple[list, list]:

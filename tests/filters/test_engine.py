@@ -1,5 +1,7 @@
 """The engine: validation at load, one pass, plugins from a registry."""
 
+import threading
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -89,7 +91,8 @@ def test_builtin_topics_validate_against_the_enriched_schema():
         if name not in schema.names:
             schema = schema.append(pa.field(name, pa.float64()))
     engine = FilterEngine.from_settings(settings, schema)
-    assert set(engine.topics) == {"sn_candidates", "early_sn_ia", "microlensing", "variable_stars", "new_unknown"}
+    assert set(engine.topics) == {"sn_candidates", "early_sn_ia", "microlensing", "variable_stars", "sso_candidates",
+                                  "mm", "new_unknown"}
 
 
 def test_plugin_contract_checked_at_class_creation():
@@ -117,13 +120,49 @@ def test_plugin_missing_column_and_wrong_class(table):
         load_plugin("x", table.schema, {"x": dict})
 
 
-def test_plugin_failure_named(table):
-    class Broken(Bright):
-        name = "broken"
+RELEASE = threading.Event()  # lets the hanging plugin's abandoned thread end with the test
 
-        def mask(self, table):
-            raise RuntimeError("boom")
 
-    engine = FilterEngine([FilterSpec(name="b", topic="t", plugin="broken")], table.schema, plugins={"broken": Broken})
-    with pytest.raises(Exception, match="filter 'b' failed on a batch: boom"):
-        engine.evaluate(table)
+class Broken(Bright):
+    name = "broken"
+
+    def mask(self, table):
+        raise RuntimeError("boom")
+
+
+class Hangs(Bright):
+    name = "hangs"
+
+    def mask(self, table):
+        RELEASE.wait(60)
+        return super().mask(table)
+
+
+class TooShort(Bright):
+    name = "short"
+
+    def mask(self, table):
+        return pa.array([True])
+
+
+@pytest.mark.parametrize("plugin, reason", [
+    ("broken", "RuntimeError: boom"),
+    ("hangs", "ran past its budget of 0.3 s"),
+    ("short", "gave 1 booleans for"),
+])
+def test_failing_plugin_is_isolated(table, plugin, reason):
+    specs = [FilterSpec(name="ok_before", topic="t1", expression="ndethist >= 2"),
+             FilterSpec(name="bad", topic="t2", plugin=plugin),
+             FilterSpec(name="ok_after", topic="t3", plugin="bright")]
+    engine = FilterEngine(specs, table.schema, plugins={"broken": Broken, "hangs": Hangs, "short": TooShort,
+                                                        "bright": Bright}, plugin_budget=0.3)
+    RELEASE.clear()
+    try:
+        masks = engine.evaluate(table)
+    finally:
+        RELEASE.set()
+    assert set(masks) == {"ok_before", "ok_after"}
+    assert masks["ok_after"].to_pylist() == Bright().mask(table).to_pylist()
+    assert reason in engine.failures["bad"]
+    assert [f.spec.name for f in engine.healthy] == ["ok_before", "ok_after"]
+    assert set(engine.evaluate(table)) == {"ok_before", "ok_after"}  # not called again

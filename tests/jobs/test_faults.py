@@ -159,7 +159,7 @@ def test_a_failing_sink_does_not_stop_the_others(make_settings, shared_data):
     settings = make_settings(distribution={"filters": [{"name": "all", "topic": "all", "expression": "mag > 0"}]})
 
     class BrokenPublisher(Pipeline):  # test double: a Kafka cluster that refuses every message
-        def _distribute(self, table, stamps):
+        def _distribute(self, table, stamps, *rest):
             raise ConnectionError("cluster refused the messages")
 
     import pyarrow as pa

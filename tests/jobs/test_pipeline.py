@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The built-in topics' expressions, rewritten independently in pandas.
 BUILT_IN = {
-    "sn_candidates": lambda d: (d.snia_prob > 0.5) & d.xm_vsx_name.isna() & d.xm_gcvs_name.isna(),
+    "sn_candidates": lambda d: (d.snia_prob > 0.5) & d.xm_vsx_name.isna() & d.xm_gcvs_name.isna()
+    & (d.sso_class != "known_sso"),
     "early_sn_ia": lambda d: (d.snia_prob > 0.5) & (d.ndethist <= 20) & (d.mjd - d.first_mjd <= 20)
-    & d.xm_vsx_name.isna(),
-    "microlensing": lambda d: (d.mulens_prob > 0.5) & (d.ndethist >= 5),
+    & d.xm_vsx_name.isna() & (d.sso_class != "known_sso"),
+    "microlensing": lambda d: (d.mulens_prob > 0.5) & (d.ndethist >= 5) & (d.sso_class != "known_sso"),
+    "sso_candidates": lambda d: d.sso_class == "candidate_sso",
+    "mm": lambda d: d.mm_event_id.notna(),
     "variable_stars": lambda d: d.xm_vsx_name.notna() | d.xm_gcvs_name.notna(),
     "new_unknown": lambda d: (d.ndethist == 1) & d[[f"xm_{c}_name" for c in
                                                    ("vsx", "gcvs", "mangrove", "spicy", "4lac", "3hsp")]]
@@ -39,13 +42,17 @@ def local():
     return load_settings(ROOT / "conf" / "local.yaml", env={})
 
 
-def test_jobs_chained_through_the_lake(spark, job_settings, fresh_topic, local, shared_data):
+def test_jobs_chained_through_the_lake(spark, job_settings, fresh_topic, local, shared_data, tmp_path):
     topic = fresh_topic("chain")
     prefix = topic + "."
     filters = [{**f.model_dump(), "topic": prefix + f.name} for f in local.distribution.filters]
+    science = local.science.model_dump()
+    for module in science["modules"]:  # the event store of this test, not the default var/events.sqlite
+        if module["name"] == "mm":
+            module["params"]["store"] = {"path": str(tmp_path / "events.sqlite")}
     settings = job_settings(
         topic,
-        science=local.science.model_dump(),
+        science=science,
         distribution={"filters": filters, "schema_topic": prefix + "schemas"},
     )
     messages = load_messages([shared_data / "ztf", shared_data / "lsst"])
@@ -60,7 +67,7 @@ def test_jobs_chained_through_the_lake(spark, job_settings, fresh_topic, local, 
     raw_ids = sorted(lake.read_lake(settings.lake_path("raw"), columns=["alert_id"])["alert_id"].to_pylist())
     assert sorted(enriched.alert_id) == raw_ids
     modules = {p["module"] for row in enriched.provenance for p in row}
-    assert modules == {"snia", "microlensing", "bnn", "xmatch"}
+    assert modules == {"snia", "microlensing", "bnn", "sso", "mm", "xmatch"}
     assert all(p["model_hash"] and p["version"] for row in enriched.provenance for p in row)
     passed = enriched.provenance.map(lambda row: row[0]["status"] == "ok")
     assert enriched.loc[passed, "snia_prob"].between(0, 1).all()

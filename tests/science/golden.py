@@ -37,12 +37,14 @@ TRANSPORT = ("topic", "partition", "offset", "kafka_timestamp", "ingest_time", "
 
 
 def settings(model_dir: Path):
-    """``conf/local.yaml``, with snia pointed at ``model_dir`` (empty: the shipped model)."""
+    """``conf/local.yaml``, with snia pointed at ``model_dir`` (empty: the shipped model), mm at an empty store."""
     from fink_like.config import load_settings
 
     loaded = load_settings(CONFIG, env={})
-    modules = [m.model_copy(update={"params": {**m.params, "model_dir": str(model_dir)}})
-               if m.name == "snia" else m for m in loaded.science.modules]
+    # mm reads an empty event store of its own: events received on this machine change nothing
+    overrides = {"snia": {"model_dir": str(model_dir)}, "mm": {"store": {"path": str(model_dir / "mm" / "events.sqlite")}}}
+    modules = [m.model_copy(update={"params": {**m.params, **overrides[m.name]}}) if m.name in overrides else m
+               for m in loaded.science.modules]
     science = loaded.science.model_copy(update={"modules": modules})
     return loaded.model_copy(update={"science": science})
 

@@ -15,7 +15,8 @@ from fink_like_snia.module import SHIPPED
 
 def test_round_trip_to_a_new_version(tmp_path, shared_data, monkeypatch, capsys):
     model_dir = tmp_path / "models"
-    params = {"model_dir": str(model_dir), "n_train": 400, "n_test": 200, "model_version": "latest"}
+    params = {"model_dir": str(model_dir), "n_train": 400, "model_version": "latest",
+              "labels_dir": str(shared_data / "labelled")}
     config = tmp_path / "settings.yaml"
     config.write_text(json.dumps({"science": {"modules": [{"name": "snia", "params": params}]}}))
     monkeypatch.delenv("FINK_LIKE_CONFIG", raising=False)
@@ -46,11 +47,11 @@ def test_round_trip_to_a_new_version(tmp_path, shared_data, monkeypatch, capsys)
     assert main(["--config", str(config), "al", "retrain"]) == 0
     out = capsys.readouterr().out
     assert "v2 (from v1) with 6 labelled" in out and "model_version: v2" in out
-    assert "held-out ztf" in out and "labelled real" in out
+    assert "held-out ztf 20.0 d" in out and "held-out ztf all" in out and "labelled real" in out
     v2 = model_dir / "v2" / "model.joblib"
     metrics = json.loads((model_dir / "v2" / "metrics.json").read_text())
-    assert metrics["previous"] == "v1" and metrics["trained_on"]["ztf"]["labelled_real"] == 6
-    assert set(metrics["held_out_before"]) == {"ztf", "lsst"}
+    assert metrics["previous"] == "v1" and metrics["trained_on"]["ztf"]["extra_labelled"] == 6
+    assert set(metrics["held_out_before"]) == {"ztf 20.0 d", "ztf all"}
 
     clear_cache()
     latest = load_module("snia", params)
@@ -60,3 +61,44 @@ def test_round_trip_to_a_new_version(tmp_path, shared_data, monkeypatch, capsys)
     assert shipped.artifact_hash() == hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
     assert shipped.model_hash != latest.model_hash
     clear_cache()
+
+
+def test_label_tables_answer_as_the_oracle(tmp_path, shared_data, monkeypatch, capsys):
+    """Candidates from real ZTF alerts, labelled by the ZTF x TNS crossmatch table."""
+    import pandas as pd
+
+    from fink_like.science.label_tables import LabelOracle
+
+    params = {"model_dir": str(tmp_path / "models"), "labels_dir": str(shared_data / "labelled")}
+    config = tmp_path / "settings.yaml"
+    config.write_text(json.dumps({"science": {"modules": [{"name": "snia", "params": params}]}}))
+    monkeypatch.delenv("FINK_LIKE_CONFIG", raising=False)
+    table = shared_data / "labelled" / "label_tables" / "ztf_tns_crossmatch.csv"
+    assert main(["--config", str(config), "al", "candidates", "--input",
+                 str(shared_data / "ztf" / "alerts-4.02"), "--n", "400", "--output", str(tmp_path / "c.csv")]) == 0
+    candidates = pd.read_csv(tmp_path / "c.csv")["object_id"]
+    # independent expectation: the crossmatch rows with a class, read with plain pandas
+    crossmatch = pd.read_csv(table).dropna(subset=["tns"])
+    known = dict(zip(crossmatch["objectId"], crossmatch["tns"]))
+    expected = {o for o in candidates if o in known}
+    assert expected, "some real alerts must be in the crossmatch"
+    capsys.readouterr()
+    assert main(["--config", str(config), "al", "label", "--oracle", str(table)]) == 0
+    assert f"the oracle knows {len(expected)} of the stored candidates" in capsys.readouterr().out
+    stored = pd.read_csv(tmp_path / "models" / "workspace" / "labels.csv")
+    assert set(stored["object_id"]) == expected
+    from fink_like_snia.model import KNOWN_LABELS
+
+    for obj, label in zip(stored["object_id"], stored["label"]):
+        assert label in KNOWN_LABELS
+        assert label == known[obj] if known[obj] in KNOWN_LABELS else label in ("SN Ia", "Other")
+        assert label.startswith("SN Ia") == known[obj].startswith("SN Ia")
+    assert LabelOracle.from_paths([table]).label("ZTF21aciqppd") == "SN Ia"
+
+
+def test_oracle_needs_a_file_or_a_table(tmp_path, monkeypatch, capsys):
+    config = tmp_path / "settings.yaml"
+    config.write_text("{}\n")
+    monkeypatch.delenv("FINK_LIKE_CONFIG", raising=False)
+    assert main(["--config", str(config), "al", "label"]) == 2
+    assert "either a label FILE, --from-archive or --oracle TABLE" in capsys.readouterr().err

@@ -35,6 +35,8 @@ def load_model(path: str | Path):
         model.load_state_dict(bundle["state_dict"])
     except (OSError, RuntimeError, KeyError, TypeError, EOFError) as exc:
         raise PluginError(f"bnn: cannot load model artifact {path}: {exc}") from exc
+    # Isotonic map of the Monte-Carlo mean, fitted on validation objects (absent: identity).
+    model.calibration = bundle.get("calibration")
     return model.eval()
 
 
@@ -73,6 +75,9 @@ class BnnModule(ScienceModule):
     preload = ("torch",)
     outputs = {"bnn_snia_mean": pa.float64(), "bnn_snia_std": pa.float64()}
     Params = BnnParams
+    probability = "bnn_snia_mean"
+    thresholds = (0.5,)
+    positive = ("SN Ia",)
 
     def load(self, params: BnnParams) -> None:
         import torch
@@ -95,7 +100,12 @@ class BnnModule(ScienceModule):
         with torch.inference_mode():
             mean, std = mc_predict(self._model, torch.from_numpy(steps), torch.from_numpy(lengths),
                                    self._passes, self._seed)
-        return {"bnn_snia_mean": mean.double().numpy(), "bnn_snia_std": std.double().numpy()}
+        mean = mean.double().numpy()
+        if self._model.calibration:
+            from fink_like.science.training import Isotonic
+
+            mean = Isotonic.from_dict(self._model.calibration)(mean)
+        return {"bnn_snia_mean": mean, "bnn_snia_std": std.double().numpy()}
 
     @property
     def network(self):

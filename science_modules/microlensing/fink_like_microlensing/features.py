@@ -31,7 +31,7 @@ MIN_BAND_POINTS = 3
 
 BAND_FEATURES = (
     "skew", "kurtosis", "von_neumann", "beyond_1std", "stetson_j", "log_redchi2",
-    "log_amp_snr", "geary", "peak_phase", "rel_amp",
+    "log_amp_snr", "geary", "peak_phase", "rel_amp", "log_fall_rise", "half_width",
 )
 ALERT_FEATURES = ("log_n", "log_span", "n_bands", "n_valid_bands")
 FEATURES = BAND_FEATURES + ALERT_FEATURES + paczynski.FEATURES
@@ -83,9 +83,22 @@ def band_features(p: Points) -> tuple[np.ndarray, np.ndarray]:
     span = t_last - t_first
     phase = np.where(span > 0, (t_peak - t_first) / np.where(span > 0, span, 1.0), 0.5)
     rel_amp = (fmax - fmin) / (sd + mean_err)
+    # A lensing event is symmetric about its peak; a supernova rises in days, fades in weeks.
+    fall_rise = np.log10((t_last - t_peak + 1.0) / np.maximum(t_peak - t_first + 1.0, 1.0))
     feats = np.column_stack([skew, kurt, eta, beyond, stetson, np.log10(1.0 + redchi2),
-                             amp_snr, geary, phase, rel_amp])
+                             amp_snr, geary, phase, rel_amp, fall_rise, _half_width(p, fmin, fmax, span)])
     return feats, n
+
+
+def _half_width(p: Points, fmin: np.ndarray, fmax: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Time spent above half the amplitude, as a fraction of the span (0.5 without a span)."""
+    g = p.group
+    above = p.flux >= (0.5 * (fmin + fmax))[g]
+    t_on = np.full(p.n_groups, np.inf)
+    t_off = np.full(p.n_groups, -np.inf)
+    np.minimum.at(t_on, g[above], p.t[above])
+    np.maximum.at(t_off, g[above], p.t[above])
+    return np.where(span > 0, (t_off - t_on) / np.where(span > 0, span, 1.0), 0.5)
 
 
 def alert_features(p: Points) -> np.ndarray:

@@ -71,6 +71,10 @@ class MicrolensingModule(ScienceModule):
     preload = ("sklearn.ensemble",)
     outputs = {"mulens_prob": pa.float64()}
     Params = MicrolensingParams
+    probability = "mulens_prob"
+    # FPR <= 1 % on the validation look-alikes (data/metrics.json "threshold").
+    thresholds = (0.428,)
+    positive = ("microlensing",)
 
     def load(self, params: MicrolensingParams) -> None:
         self._path = Path(params.artifact) if params.artifact else ARTIFACT

@@ -1,7 +1,7 @@
-"""Evaluate a SN Ia model version: held-out simulated metrics and scores on real alerts.
+"""Evaluate a SN Ia model version: held-out real test objects and scores on real alerts.
 
 Run ``python -m fink_like_snia.evaluate [--model-version v1] [--output FILE]``; prints
-JSON: accuracy and ROC AUC per survey on a simulated set drawn with the test seed, and
+JSON: AUC, ECE, purity and completeness per age on the test objects of the labelled set, and
 for each folder of real alerts in the shared data the quantiles of P(SN Ia), the
 fraction above 0.5, and the same for single-detection alerts.
 """
@@ -44,7 +44,6 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-version", default="v1")
     parser.add_argument("--model-dir", default=DEFAULTS["model_dir"])
-    parser.add_argument("--n-test", type=int, default=train.N_TEST, help="held-out alerts per survey")
     parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[3].parent / "shared" / "data")
     parser.add_argument("--output", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
@@ -54,7 +53,7 @@ def main(argv=None) -> int:
     report = {
         "version": module.model_version,
         "model_hash": module.model_hash,
-        "held_out": train.held_out_metrics(module.artifact, args.n_test),
+        "held_out": train.held_out_metrics(module.artifact),
         "real_alerts": real_distribution(module, args.data_dir),
     }
     text = json.dumps(report, indent=2)

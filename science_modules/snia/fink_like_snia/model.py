@@ -1,8 +1,15 @@
-"""The SN Ia classifier: training sets from lcsim, one random forest per survey, metrics.
+"""The SN Ia classifier: one random forest per survey, calibrated, and its metrics.
 
 The artifact is a joblib file holding ``{"format", "features", "models": {survey: rf},
-"trained_on"}``. ZTF and Rubin get separate forests because their cadences and depths
-differ; an alert from another survey scores NaN.
+"calibration": {survey: {"x", "y"}}, "trained_on"}``. ZTF and Rubin get separate forests
+because their cadences and depths differ; an alert from another survey scores NaN. The
+ZTF forest is trained on real labelled light curves and calibrated (isotonic) on a
+validation split; the Rubin forest on simulated ones (no labelled Rubin data exists yet).
+
+The forests read :data:`USED`: every feature of :mod:`fink_like_snia.features` except the
+peak magnitudes. Absolute brightness tells the *sources* of the labelled set apart (the
+Bright Transient Survey, all SNe Ia, is brighter than everything else) more than it
+tells the classes apart.
 """
 
 from __future__ import annotations
@@ -14,9 +21,14 @@ import pyarrow as pa
 
 from fink_like.errors import PluginError
 from fink_like.science.lcsim import CLASSES, simulate
+from fink_like.science.training import Isotonic
 from fink_like_snia.features import FEATURES, extract
 
-FORMAT = "fink_like_snia/1"
+USED = tuple(f for f in FEATURES if not f.startswith("peak_mag"))
+"""Features the forests read, in order."""
+_USED_IDX = [FEATURES.index(f) for f in USED]
+
+FORMAT = "fink_like_snia/2"
 SURVEYS = ("ztf", "lsst")
 HISTORY_DAYS = {"ztf": 30.0, "lsst": None}  # ZTF alerts carry 30 days of history
 TRAIN_SEED, TEST_SEED = 20261121, 20261200
@@ -66,8 +78,20 @@ def fit_forest(features: np.ndarray, y: np.ndarray, weight: np.ndarray | None = 
     return forest
 
 
-def build_artifact(models: dict, trained_on: dict) -> dict:
-    return {"format": FORMAT, "features": list(FEATURES), "models": models, "trained_on": trained_on}
+def features_of(table: pa.Table) -> np.ndarray:
+    """The :data:`USED` feature matrix of a canonical table."""
+    return extract(table)[:, _USED_IDX]
+
+
+def build_artifact(models: dict, trained_on: dict, calibration: dict | None = None) -> dict:
+    """``calibration`` maps a survey to an :class:`~fink_like.science.training.Isotonic`."""
+    return {"format": FORMAT, "features": list(USED), "models": models, "trained_on": trained_on,
+            "calibration": {s: c.to_dict() for s, c in (calibration or {}).items()}}
+
+
+def raw_scores(artifact: dict, features: np.ndarray, survey: str) -> np.ndarray:
+    forest = artifact["models"][survey]
+    return forest.predict_proba(features)[:, list(forest.classes_).index(1)]
 
 
 def predict(artifact: dict, table: pa.Table) -> np.ndarray:
@@ -76,12 +100,13 @@ def predict(artifact: dict, table: pa.Table) -> np.ndarray:
     if table.num_rows == 0:
         return out
     surveys = np.asarray(table.column("survey").to_pylist(), dtype=object)
-    features = extract(table)
-    for survey, forest in artifact["models"].items():
+    features = features_of(table)
+    for survey in artifact["models"]:
         rows = surveys == survey
         if rows.any():
-            proba = forest.predict_proba(features[rows])
-            out[rows] = proba[:, list(forest.classes_).index(1)]
+            raw = raw_scores(artifact, features[rows], survey)
+            cal = artifact["calibration"].get(survey)
+            out[rows] = Isotonic.from_dict(cal)(raw) if cal else raw
     return out
 
 
@@ -116,6 +141,6 @@ def load_artifact(path: str | Path) -> dict:
         raise PluginError(f"snia model artifact {path} cannot be read: {exc}") from exc
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT:
         raise PluginError(f"{path} is not a {FORMAT} artifact")
-    if tuple(artifact["features"]) != FEATURES:
+    if tuple(artifact["features"]) != USED:
         raise PluginError(f"{path} was trained on other features than this version computes")
     return artifact

@@ -8,9 +8,11 @@ Parameters (``science.modules[snia].params``, :class:`SniaModule.Params`):
 ``model_dir``
     Registry of retrained versions and the active-learning workspace
     (default ``var/models/snia``).
+``labels_dir``
+    Labelled real objects (``shared/data/labelled`` format) that retraining starts from;
+    its test split gives the before/after figures (default ``../shared/data/labelled``).
 ``n_train``, ``n_test``
-    Simulated alerts per survey for retraining and its held-out metrics
-    (defaults: those of ``train.py``).
+    Simulated Rubin alerts for retraining (``n_test`` is unused, kept for old configurations).
 ``label_weight``
     Sample weight of a labelled real alert relative to a simulated one (default 5).
 
@@ -41,8 +43,9 @@ class SniaParams(ModuleParams):
     model_version: str = not_in_hash("v1", pattern=r"^(latest|v[1-9][0-9]*)$")
     model_dir: str = not_in_hash("var/models/snia")
     n_train: int = not_in_hash(train.N_TRAIN, ge=1)
-    n_test: int = not_in_hash(train.N_TEST, ge=1)
+    n_test: int = not_in_hash(3000, ge=1)
     label_weight: float = not_in_hash(5.0, gt=0)
+    labels_dir: str = not_in_hash("../shared/data/labelled")
 
 
 DEFAULTS = SniaParams().model_dump()
@@ -56,6 +59,11 @@ class SniaModule(ScienceModule, ActiveLearner):
     inputs = ("survey", *INPUTS)
     preload = ("sklearn.ensemble",)
     outputs = {"snia_prob": pa.float64()}
+    probability = "snia_prob"
+    # sn_candidates and early_sn_ia (conf/local.yaml): purity >= 0.95 on the validation
+    # objects for whole light curves and at 20 days (docs/science.md).
+    thresholds = (0.65, 0.93)
+    positive = ("SN Ia",)
     known_labels = model.KNOWN_LABELS
     Params = SniaParams
 
@@ -83,11 +91,17 @@ class SniaModule(ScienceModule, ActiveLearner):
     def score(self, table: pa.Table) -> np.ndarray:
         return model.predict(self.artifact, table)
 
-    def retrain(self) -> RetrainResult:
-        """Simulated training set + every stored label -> the next version.
+    def canonical_label(self, label: str) -> str | None:
+        """Label-table classes: known ones as they are, other SN Ia subtypes as "SN Ia", the rest "Other"."""
+        if label in self.known_labels:
+            return label
+        return "SN Ia" if model.is_snia(label) else "Other"
 
-        Metrics before (the registry's latest version) and after are computed on the
-        same held-out simulated set, and on the labelled real alerts.
+    def retrain(self) -> RetrainResult:
+        """The real labelled training set + every stored label (ZTF) -> the next version.
+
+        Metrics before (the registry's latest version) and after: on the test objects of
+        ``labels_dir`` (never trained on) and on the labelled alerts themselves.
         """
         rows, labels = self.workspace.labelled()
         if not labels:
@@ -96,23 +110,16 @@ class SniaModule(ScienceModule, ActiveLearner):
         previous = self.registry.versions()[-1]
         before = model.load_artifact(self.registry.artifact(previous))
         y_real = np.array([model.is_snia(label) for label in labels], dtype=int)
-        surveys = np.asarray(rows.column("survey").to_pylist(), dtype=object)
-        features = model.extract(rows)
-        weight = self.params.label_weight
-        extra = {s: (features[surveys == s], y_real[surveys == s], np.full((surveys == s).sum(), weight))
-                 for s in model.SURVEYS if (surveys == s).any()}
-        after = train.train(self.params.n_train, extra=extra)
-        n_test = self.params.n_test
-        metrics = {
-            "previous": previous,
-            "held_out_before": train.held_out_metrics(before, n_test),
-            "held_out_after": train.held_out_metrics(after, n_test),
-            "labelled_before": model.metrics(y_real, model.predict(before, rows)),
-            "labelled_after": model.metrics(y_real, model.predict(after, rows)),
-            "trained_on": after["trained_on"],
-        }
+        ztf = np.asarray(rows.column("survey").to_pylist(), dtype=object) == "ztf"
+        extra = (model.features_of(rows)[ztf], y_real[ztf], np.full(int(ztf.sum()), self.params.label_weight))
+        labels_dir = self.params.labels_dir
+        after = train.train(labels_dir, self.params.n_train, extra=extra)
+        held = {"before": train.test_metrics(before, labels_dir), "after": train.test_metrics(after, labels_dir)}
+        metrics = {"previous": previous, "held_out_before": held["before"], "held_out_after": held["after"],
+                   "labelled_before": model.metrics(y_real, model.predict(before, rows)),
+                   "labelled_after": model.metrics(y_real, model.predict(after, rows)),
+                   "trained_on": after["trained_on"]}
         version = self.registry.publish(lambda path: model.save_artifact(after, path), metrics)
-        return RetrainResult(version, previous, {"held_out": metrics["held_out_before"],
-                                                 "labelled": metrics["labelled_before"]},
-                             {"held_out": metrics["held_out_after"], "labelled": metrics["labelled_after"]},
+        return RetrainResult(version, previous, {"held_out": held["before"], "labelled": metrics["labelled_before"]},
+                             {"held_out": held["after"], "labelled": metrics["labelled_after"]},
                              len(labels), self.registry.artifact(version))

@@ -1,0 +1,171 @@
+"""Intra-night linking: detections that one linear motion on the sky explains.
+
+Pure numpy/scipy, no survey and no Spark: positions (degrees), times (MJD) and a night
+label per detection in, tracklets out. Motion is fitted in the gnomonic projection
+around each tracklet's first detection, so tracklets across RA = 0 and near the poles
+are handled like any other.
+
+Rules (all thresholds in :class:`LinkParams`):
+
+* two detections *pair* when they belong to the same night, are at least ``min_dt_s``
+  apart in time, at least ``min_sep_arcsec`` apart on the sky (closer is the same
+  position: a stationary source), and the implied rate is at most ``max_rate_arcsec_h``;
+* pairs connected through shared detections form a group; a group is a tracklet when a
+  straight line at constant rate passes within ``tolerance_arcsec`` of every member
+  (fitted by least squares). A group that no single line explains is split: the line
+  through the pair that explains most members is kept, and the rest is linked again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+ARCSEC = 1.0 / 3600.0
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    """Thresholds of the linker (see the module docstring)."""
+
+    min_dt_s: float = 60.0
+    min_sep_arcsec: float = 1.0
+    max_rate_arcsec_h: float = 720.0
+    tolerance_arcsec: float = 1.0
+    max_span_h: float = 14.0
+
+
+@dataclass(frozen=True)
+class Motion:
+    """A straight-line fit: rate (arcsec/hour), position angle (degrees east of north), worst residual."""
+
+    rate_arcsec_h: float
+    pa_deg: float
+    max_residual_arcsec: float
+
+
+def unit_vectors(ra, dec) -> np.ndarray:
+    ra_r, dec_r = np.radians(ra), np.radians(dec)
+    return np.column_stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)])
+
+
+def fit_motion(ra, dec, mjd) -> Motion:
+    """Least-squares linear motion of detections (at least two, at different times)."""
+    ra, dec, mjd = (np.asarray(x, dtype=float) for x in (ra, dec, mjd))
+    xi, eta = _tangent(ra[0], dec[0], ra, dec)
+    hours = (mjd - mjd[0]) * 24.0
+    design = np.column_stack([np.ones_like(hours), hours])
+    (x0, vx), *_ = np.linalg.lstsq(design, xi, rcond=None)
+    (y0, vy), *_ = np.linalg.lstsq(design, eta, rcond=None)
+    residual = np.hypot(xi - (x0 + vx * hours), eta - (y0 + vy * hours))
+    rate = math.degrees(math.hypot(vx, vy)) * 3600.0
+    pa = math.degrees(math.atan2(vx, vy)) % 360.0
+    return Motion(rate, pa, float(np.degrees(residual.max())) * 3600.0)
+
+
+def _tangent(ra0, dec0, ra, dec):
+    a0, d0 = math.radians(ra0), math.radians(dec0)
+    r, d = np.radians(ra), np.radians(dec)
+    cos_c = math.sin(d0) * np.sin(d) + math.cos(d0) * np.cos(d) * np.cos(r - a0)
+    xi = np.cos(d) * np.sin(r - a0) / cos_c
+    eta = (math.cos(d0) * np.sin(d) - math.sin(d0) * np.cos(d) * np.cos(r - a0)) / cos_c
+    return xi, eta
+
+
+def pairs(ra, dec, mjd, night, params: LinkParams) -> np.ndarray:
+    """Index pairs ``(i, j)``, ``i < j``, of detections that may be one moving object.
+
+    Each night is searched on its own, within the distance the fastest allowed motion
+    covers over that night's time span in the batch (at most ``max_span_h``).
+    """
+    ra, dec, mjd, night = (np.asarray(x) for x in (ra, dec, mjd, night))
+    found = [_night_pairs(np.flatnonzero(night == n), ra, dec, mjd, params) for n in np.unique(night)]
+    out = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+    return out[np.lexsort((out[:, 1], out[:, 0]))] if len(out) else out
+
+
+def _night_pairs(rows: np.ndarray, ra, dec, mjd, params: LinkParams) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    if len(rows) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    vec = unit_vectors(ra[rows].astype(float), dec[rows].astype(float))
+    t = mjd[rows].astype(float)
+    span_h = min(params.max_span_h, float(np.ptp(t)) * 24.0)
+    reach = math.radians(params.max_rate_arcsec_h * span_h / 3600.0)
+    found = cKDTree(vec).query_pairs(2 * math.sin(min(reach, math.pi) / 2), output_type="ndarray")
+    if not len(found):
+        return np.empty((0, 2), dtype=np.int64)
+    i, j = found[:, 0], found[:, 1]
+    dt_h = np.abs(t[j] - t[i]) * 24.0
+    chord = np.linalg.norm(vec[i] - vec[j], axis=1)
+    sep = np.degrees(2 * np.arcsin(np.clip(chord / 2, 0, 1))) * 3600.0
+    ok = (dt_h * 3600.0 >= params.min_dt_s) & (sep >= params.min_sep_arcsec) & (dt_h <= params.max_span_h)
+    ok &= sep <= params.max_rate_arcsec_h * dt_h
+    i, j = rows[i[ok]], rows[j[ok]]
+    return np.column_stack([np.minimum(i, j), np.maximum(i, j)])
+
+
+def tracklets(ra, dec, mjd, night, params: LinkParams = LinkParams()) -> list[np.ndarray]:
+    """Groups of detection indices (sorted, at least two each) consistent with one linear motion."""
+    ra, dec, mjd = (np.asarray(x, dtype=float) for x in (ra, dec, mjd))
+    edges = pairs(ra, dec, mjd, night, params)
+    out: list[np.ndarray] = []
+    for group in _components(len(ra), edges):
+        out.extend(_split(group, edges, ra, dec, mjd, params))
+    return sorted(out, key=lambda t: int(t[0]))
+
+
+def _components(n: int, edges: np.ndarray) -> list[np.ndarray]:
+    parent = np.arange(n)
+
+    def root(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j in edges:
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    members = np.unique(edges) if len(edges) else np.array([], dtype=np.int64)
+    groups: dict[int, list[int]] = {}
+    for m in members:
+        groups.setdefault(root(m), []).append(int(m))
+    return [np.array(sorted(g)) for g in groups.values() if len(g) >= 2]
+
+
+def _split(group, edges, ra, dec, mjd, params) -> list[np.ndarray]:
+    """The group if one line explains it, else the best line's members and the rest linked again."""
+    if len(group) < 2:
+        return []
+    if len(group) == 2 or fit_motion(ra[group], dec[group], mjd[group]).max_residual_arcsec <= params.tolerance_arcsec:
+        return [group]
+    inside = np.isin(edges[:, 0], group) & np.isin(edges[:, 1], group)
+    best = None
+    for i, j in edges[inside]:
+        on_line = group[_near_line(i, j, group, ra, dec, mjd, params.tolerance_arcsec)]
+        if best is None or len(on_line) > len(best):
+            best = on_line
+    rest = np.setdiff1d(group, best)
+    rest_edges = edges[np.isin(edges[:, 0], rest) & np.isin(edges[:, 1], rest)]
+    return [best] + [t for g in _components_of(rest, rest_edges) for t in _split(g, rest_edges, ra, dec, mjd, params)]
+
+
+def _components_of(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
+    if not len(edges):
+        return []
+    return [g for g in _components(int(members.max()) + 1, edges) if np.isin(g, members).all()]
+
+
+def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
+    """Which members of ``group`` lie within the tolerance of the motion through ``i`` and ``j``."""
+    xi, eta = _tangent(ra[i], dec[i], ra[group], dec[group])
+    xj, ej = _tangent(ra[i], dec[i], np.array([ra[j]]), np.array([dec[j]]))
+    span = mjd[j] - mjd[i]
+    frac = (mjd[group] - mjd[i]) / span
+    miss = np.hypot(xi - frac * xj[0], eta - frac * ej[0])
+    return np.degrees(miss) * 3600.0 <= tolerance_arcsec
