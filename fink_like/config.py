@@ -59,6 +59,9 @@ class KafkaSettings(Section):
     # librdkafka properties; credential-carrying ones (sasl.jaas.config, ssl.key.pem, ...)
     # are kept as SecretStr, so they never print (read them with reveal()).
     extra: dict[str, str | SecretStr] = Field(default_factory=dict)
+    # > 0: replayed survey streams are written as topic segments of this many messages,
+    # deleted once read (bounded memory on the embedded broker; fink_like.kafka.retention).
+    roll_messages: int = Field(default=0, ge=0)
 
     @field_validator("extra", mode="after")
     @classmethod
@@ -76,6 +79,9 @@ class InputSettings(Section):
     # Split each Kafka partition's range into Spark tasks of at most this many messages;
     # small batches are still split into spark.shuffle_partitions tasks (one per core).
     max_records_per_partition: int = Field(default=2500, gt=0)
+    # Offsets gone from Kafka (retention) fail the query; with false each lost range is
+    # logged, counted and written to the quarantine as a `lost_offsets` row.
+    fail_on_data_loss: bool = True
 
 
 class SparkSettings(Section):
@@ -91,15 +97,37 @@ class SparkSettings(Section):
     preload_workers: bool = True
     checkpoint_dir: str = "var/checkpoints"
     conf: dict[str, str] = Field(default_factory=dict)
+    # A failed query is restarted from its checkpoint at most this many times per job.
+    max_restarts: int = Field(default=3, ge=0)
+    restart_backoff_seconds: float = Field(default=2.0, ge=0)
+
+
+class ClusterSettings(Section):
+    """``fink-like cluster``: a Spark standalone master and workers on loopback."""
+
+    state_dir: str = "var/cluster"
+    workers: int = Field(default=2, ge=1, le=64)
+    worker_cores: int = Field(default=1, ge=1)
+    worker_memory: str = Field(default="2g", pattern=r"^[1-9][0-9]*[mMgG]$")
+    master_port: int = Field(default=0, ge=0, lt=65536)  # 0: a free port
 
 
 class LakeSettings(Section):
-    """The Parquet lake: ``file://`` by default, ``hdfs://`` or ``s3a://`` on clusters."""
+    """The Parquet lake: a local folder by default, ``s3://`` (or ``s3a://``) on clusters.
+
+    S3 goes through pyarrow with the ``s3_*`` settings below (not Hadoop's ``fs.s3a.*``);
+    without them, pyarrow's default AWS chain (environment, profile, instance role).
+    """
 
     root: str = "var/lake"
     raw: str = "raw"
     science: str = "science"
     quarantine: str = "quarantine"
+    s3_endpoint: str | None = None        # e.g. http://minio:9000 (scheme included)
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class QuarantineSettings(Section):
@@ -217,6 +245,7 @@ class MetricsSettings(Section):
     """The Prometheus endpoint."""
 
     enabled: bool = True
+    host: str = "127.0.0.1"
     port: int = Field(default=9108, ge=0, lt=65536)
 
 
@@ -280,6 +309,7 @@ class Settings(Section):
     kafka: KafkaSettings = KafkaSettings()
     input: InputSettings = InputSettings()
     spark: SparkSettings = SparkSettings()
+    cluster: ClusterSettings = ClusterSettings()
     lake: LakeSettings = LakeSettings()
     quarantine: QuarantineSettings = QuarantineSettings()
     science: ScienceSettings = ScienceSettings()
@@ -313,7 +343,7 @@ def reveal(value) -> str:
 
 
 def join_uri(root: str, *parts: str) -> str:
-    """Join path parts under a local path or a URI (``file://``, ``hdfs://``, ``s3a://``)."""
+    """Join path parts under a local path or a URI (``file://``, ``s3://``, ``s3a://``)."""
     return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts)])
 
 

@@ -22,8 +22,20 @@ class AlertError(FinkLikeError):
         self.detail = detail
 
 
+class TransientError(FinkLikeError):
+    """A fault expected to go away by itself (a timeout, a restarting broker, a busy lock).
+
+    Callers may retry it with bounded backoff (:func:`fink_like.retry.retry`); after the
+    retry budget it propagates like any other error.
+    """
+
+
 class KafkaError(FinkLikeError):
     """A Kafka operation failed; the message is in plain words (servers, topic, credentials)."""
+
+
+class KafkaUnavailable(KafkaError, TransientError):
+    """Kafka did not answer in time (unreachable, restarting, frozen): worth retrying."""
 
 
 class PluginError(FinkLikeError):
@@ -32,6 +44,10 @@ class PluginError(FinkLikeError):
 
 class ArchiveError(FinkLikeError):
     """The archive backend refused or failed an operation."""
+
+
+class ArchiveBusy(ArchiveError, TransientError):
+    """The archive is locked or unreachable for now: worth retrying."""
 
 
 class QueryError(FinkLikeError):

@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from fink_like.archive import codec, model
 from fink_like.archive.backends import LazyBackend
-from fink_like.errors import ArchiveError, FinkLikeError
+from fink_like.errors import ArchiveBusy, ArchiveError, FinkLikeError
+from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
 REQUIRED = ("survey", "alert_id", "object_id", "source_id", "mjd", "ra", "dec")
@@ -56,8 +57,10 @@ class ArchiveWriter(LazyBackend):
         # that finds an index entry finds its row (the embedded store writes it all at once).
         order = ("cutouts", "upperlim", "alerts", "pixel", "class", "time", "source", "sso")
         size = self.settings.archive.batch_size
-        self.backend.put_tables([(self.table(which), rows[which][start:start + size])
-                                 for which in order for start in range(0, len(rows[which]), size)])
+        batches = [(self.table(which), rows[which][start:start + size])
+                   for which in order for start in range(0, len(rows[which]), size)]
+        # Upserts are idempotent, so a write refused by a busy archive is simply repeated.
+        retry(lambda: self.backend.put_tables(batches), "archive write", transient=(ArchiveBusy,))
         return table.num_rows
 
     def table(self, which: str) -> str:

@@ -37,6 +37,7 @@ COMMANDS = {
     "users": "fink_like.cli.users_cmd",
     "reprocess": "fink_like.cli.reprocess_cmd",
     "bench": "fink_like.cli.bench_cmd",
+    "cluster": "fink_like.cli.cluster_cmd",
     "gcn": "fink_like.cli.gcn_cmd",
     "bench-api": "fink_like.cli.bench_api_cmd",
     "filters": "fink_like.cli.filters_cmd",

@@ -34,15 +34,26 @@ def check_port_free(host: str, number: int) -> None:
 
 
 def run(args, settings) -> int:
+    import logging
+
     import uvicorn
 
     from fink_like.api.app import create_app
+    from fink_like.api.metrics import ApiMetrics, instrument
     from fink_like.cli.query_cmd import open_archive_for_reading
+    from fink_like.metrics import serve
 
     settings, archive = open_archive_for_reading(settings, args.run)
     host, number = args.host or settings.api.host, args.port or settings.api.port
     check_port_free(host, number)
+    app = create_app(settings, archive)
+    if settings.metrics.enabled:  # request counts and latency on metrics.port, like every job
+        metrics = ApiMetrics()
+        instrument(app, metrics)
+        endpoint = serve(metrics, settings.metrics.port, settings.metrics.host)
+        logging.getLogger("fink_like.api").info(
+            "metrics endpoint", extra={"url": f"http://{settings.metrics.host}:{endpoint}/metrics"})
     print(f"serving {settings.archive.path}: portal http://{host}:{number}/portal/, API docs "
           f"http://{host}:{number}/docs (Ctrl-C to stop)")
-    uvicorn.run(create_app(settings, archive), host=host, port=number, log_level="info")
+    uvicorn.run(app, host=host, port=number, log_level="info")
     return 0

@@ -62,7 +62,9 @@ def run(args, settings) -> int:
     for alert in alerts:
         batches.setdefault(args.topic or topics[alert.survey], []).append((alert.key, alert.value))
     conf = client_conf(settings.kafka, ensure_embedded(settings))
-    report = replay_many(list(batches.items()), conf, rate=args.rate or sim.rate)
+    # With kafka.roll_messages, streams go to topic segments that the jobs delete once read.
+    roll = settings.kafka.roll_messages if not args.topic else 0
+    report = replay_many(list(batches.items()), conf, rate=args.rate or sim.rate, roll=roll)
     for path, reason in skipped or ():
         print(f"skipped {path}: {reason}", file=sys.stderr)
     print(json.dumps({**report.as_dict(), "skipped_files": [p for p, _r in skipped or ()]}))

@@ -17,27 +17,23 @@ import pyarrow as pa
 
 from fink_like.distribution.encoder import Encoder, default_encoder
 from fink_like.distribution.registry import publish_schemas, save
-from fink_like.errors import KafkaError
+from fink_like.errors import KafkaError, KafkaUnavailable
+from fink_like.kafka.produce import send
+from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
 DEFAULT_SCHEMA_TOPIC = "fink-like-schemas"
 FILTER_HEADER = "fink_like.filter"
 VERSION_HEADER = "fink_like.filter_version"
-_PRODUCERS: dict[tuple, object] = {}
 _PUBLISHED: set[tuple[str, str, int]] = set()   # (servers, schema topic, id) already on Kafka
 _ENSURED: set[tuple[str, str]] = set()           # (servers, topic) known to exist
 
 
 def producer_for(conf: dict):
-    """One confluent-kafka Producer per configuration and process."""
-    from confluent_kafka import Producer
+    """The process's producer for distribution messages (``fink_like.kafka.produce``), lz4."""
+    from fink_like.kafka.produce import producer_for as shared
 
-    from fink_like.kafka.errors import quiet
-
-    key = tuple(sorted((k, str(v)) for k, v in conf.items()))
-    if key not in _PRODUCERS:
-        _PRODUCERS[key] = Producer(quiet({"linger.ms": 20, "compression.type": "lz4", **conf}))
-    return _PRODUCERS[key]
+    return shared(conf, **{"compression.type": "lz4"})
 
 
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
@@ -94,7 +90,8 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
             encoded[cutouts] = {row: (k, v) for row, k, v in zip(batch.rows, batch.keys, batch.values)}
             schemas.update(batch.schemas)
     producer = producer_for(conf)
-    _ensure(conf, [f"{topic_prefix or ''}{f.spec.topic}" for f in filters], schema_topic)
+    topics = [f"{topic_prefix or ''}{f.spec.topic}" for f in filters]
+    retry(lambda: _ensure(conf, topics, schema_topic), "kafka topics", transient=(KafkaUnavailable,))
     _register(producer, conf, schema_topic, schemas, schema_dir, timeout)
     counts = {}
     failures: list[str] = []
@@ -109,22 +106,13 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
         headers = [(FILTER_HEADER, f.spec.name.encode()), (VERSION_HEADER, str(f.version).encode())]
         for row in selected[f.spec.name]:
             key, value = messages[row]
-            _produce(producer, topic, key, value, report, headers)
+            send(producer, topic, value, key=key, on_delivery=report, headers=headers)
         counts[topic] = counts.get(topic, 0) + len(selected[f.spec.name])
     left = producer.flush(timeout)
     if failures or left:
         detail = failures[0] if failures else f"{left} message(s) not acknowledged within {timeout:.0f}s"
         raise KafkaError(f"publishing failed ({len(failures)} delivery error(s)): {detail}")
     return counts
-
-
-def _produce(producer, topic, key, value, report, headers=None) -> None:
-    while True:
-        try:
-            producer.produce(topic, key=key, value=value, on_delivery=report, headers=headers)
-            return
-        except BufferError:  # local queue full: let deliveries drain, then retry this message
-            producer.poll(0.5)
 
 
 def _ensure(conf: dict, topics: list[str], schema_topic: str) -> None:

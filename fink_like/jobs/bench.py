@@ -37,7 +37,11 @@ class Trial:
     cpu_percent: float
     peak_rss_mb: float
     sustainable: bool
+    peak_broker_rss_mb: float = 0.0  # the embedded broker's share of peak_rss_mb
     stages: dict = field(default_factory=dict)
+    restarts: int = 0            # query restarts by the supervisor (a sustainable trial has none)
+    lost_offsets: int = 0
+    sink_errors: dict = field(default_factory=dict)
 
 
 class ResourceMonitor(threading.Thread):
@@ -46,23 +50,28 @@ class ResourceMonitor(threading.Thread):
     def __init__(self, period: float = 0.5):
         super().__init__(name="resource-monitor", daemon=True)
         self.period, self.peak_rss, self._halt = period, 0, threading.Event()
+        self.peak_broker_rss = 0
         self._cpu: dict[int, float] = {}
         self._sample()
         self._baseline = dict(self._cpu)  # CPU already spent before the trial is not counted
-        self.peak_rss = 0
+        self.peak_rss = self.peak_broker_rss = 0
         self.started = time.perf_counter()
 
     def _sample(self) -> None:
         me = psutil.Process()
-        rss = 0
+        rss = broker = 0
         for proc in [me, *me.children(recursive=True)]:
             try:
                 times = proc.cpu_times()
                 self._cpu[proc.pid] = times.user + times.system
-                rss += proc.memory_info().rss
+                used = proc.memory_info().rss
+                rss += used
+                if proc.name() == "tansu":
+                    broker += used
             except psutil.Error:
                 continue
         self.peak_rss = max(self.peak_rss, rss)
+        self.peak_broker_rss = max(self.peak_broker_rss, broker)
 
     def run(self) -> None:
         while not self._halt.wait(self.period):
@@ -121,11 +130,15 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
     cpu, wall, peak = monitor.stop()
     sustained = result.totals.consumed / result.wall_seconds if result.wall_seconds else 0.0
     latency = {k: round(v, 2) for k, v in result.totals.latency_percentiles().items()}
-    ok = sustained >= 0.9 * rate and latency.get("p95", math.inf) <= p95_target
+    totals = result.totals
+    ok = (sustained >= 0.9 * rate and latency.get("p95", math.inf) <= p95_target
+          and totals.restarts == 0 and not totals.sink_errors)
     return Trial(rate=rate, alerts=result.totals.consumed, sustained_rate=round(sustained, 1),
                  latency=latency, cpu_seconds=round(cpu, 1), cpu_percent=round(100 * cpu / wall, 1),
                  peak_rss_mb=round(peak, 1), sustainable=ok,
-                 stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()})
+                 peak_broker_rss_mb=round(monitor.peak_broker_rss / 2**20, 1),
+                 stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()},
+                 restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors))
 
 
 def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
@@ -135,9 +148,15 @@ def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
     from fink_like.kafka.admin import delete_topics
     from fink_like.kafka.conf import client_conf
 
+    from fink_like.kafka.admin import list_topics
+    from fink_like.kafka.retention import split_segment
+
+    conf = client_conf(settings.kafka, bootstrap)
+    bases = set(settings.input.topics)
     topics = [*settings.input.topics, *(f.topic for f in settings.distribution.filters)]
     try:
-        delete_topics(client_conf(settings.kafka, bootstrap), topics)
+        topics += [t for t in list_topics(conf) if (split_segment(t) or ("",))[0] in bases]
+        delete_topics(conf, topics)
     except FinkLikeError as exc:  # the next trial uses new topics anyway
         log.warning("could not delete the trial's topics: %s", exc)
     shutil.rmtree(folder, ignore_errors=True)

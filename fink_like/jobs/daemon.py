@@ -59,7 +59,22 @@ def preload() -> list[str]:
     return failed
 
 
+def enter_workdir() -> None:
+    """Work in the driver's folder on a one-machine cluster (``FINK_LIKE_WORKDIR``).
+
+    Executors of a standalone worker run in their own work folder; the driver of a local
+    cluster (``fink-like cluster``) sets this variable so relative paths in the settings
+    (lake, models, catalogues) mean the same thing for the executors as for the driver.
+    """
+    import os
+
+    workdir = os.environ.get("FINK_LIKE_WORKDIR")
+    if workdir and os.path.isdir(workdir):
+        os.chdir(workdir)
+
+
 if __name__ == "__main__":
+    enter_workdir()
     preload()
     from pyspark.daemon import manager
 

@@ -7,14 +7,12 @@ import logging
 import pyarrow as pa
 
 from fink_like.config import Settings
-from fink_like.errors import FinkLikeError
 from fink_like.jobs.report import Totals
+from fink_like.jobs.supervisor import JobError
+
+__all__ = ["JobError", "run_job", "supervise", "bootstrap_for", "needs_kafka", "input_schema"]
 
 log = logging.getLogger("fink_like.jobs")
-
-
-class JobError(FinkLikeError):
-    """A streaming query stopped with an error."""
 
 
 def needs_kafka(source: str, stages: tuple[str, ...]) -> bool:
@@ -49,33 +47,93 @@ def input_schema(settings: Settings, source: str) -> pa.Schema | None:
 def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: str,
             available_now: bool = False, timeout: float | None = None,
             totals: Totals | None = None, on_batch=None) -> Totals:
-    """Run one streaming job until it has drained its input (``available_now``) or times out."""
+    """Run one streaming job under a supervisor until it has drained its input
+    (``available_now``) or ``timeout`` s pass; the metrics endpoint is served meanwhile.
+
+    Raises
+    ------
+    JobError
+        The query failed more than ``spark.max_restarts`` times (the cause is named).
+    """
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
+    from fink_like.metrics import job_metrics
 
     from fink_like.jobs.preflight import preflight
 
     preflight(settings)  # what `fink-like config check` checks, before Spark starts
     bootstrap = bootstrap_for(settings) if needs_kafka(source, stages) else ""
     spark = get_spark(settings)
-    query, totals = start(spark, settings, source=source, stages=stages, name=name,
-                          bootstrap=bootstrap, available_now=available_now, totals=totals,
-                          on_batch=on_batch, input_schema=input_schema(settings, source))
+    metrics = job_metrics(settings, name)
+    totals = totals or Totals()
+
+    def observed(batch_id, parts, running):
+        metrics.observe_batch(parts)
+        if on_batch:
+            on_batch(batch_id, parts, running)
+
+    def launch():
+        return start(spark, settings, source=source, stages=stages, name=name, bootstrap=bootstrap,
+                     available_now=available_now, totals=totals, on_batch=observed,
+                     input_schema=input_schema(settings, source))[0]
+
+    listeners = [metrics.listener(), *pruning(settings, bootstrap)]
+    for listener in listeners:
+        spark.streams.addListener(listener)
     try:
-        finished = query.awaitTermination(timeout) if timeout else (query.awaitTermination() or True)
-        if not finished:
-            log.info("timeout reached, stopping", extra={"query": name})
-    except KeyboardInterrupt:
-        query.stop()
-        raise
+        supervisor = supervise(launch, name, settings, metrics, totals)
+        try:
+            supervisor.run(timeout)
+        finally:
+            supervisor.stop()
     finally:
-        if query.isActive:
-            query.stop()
+        for listener in listeners:
+            spark.streams.removeListener(listener)
         if "archive" in stages:
             from fink_like.archive.backends import close_archive
 
             close_archive(settings)  # checkpoint the write-ahead log the executors left
-    error = query.exception()
-    if error is not None:
-        raise JobError(f"streaming query {name!r} failed: {error}")
     return totals
+
+
+def pruning(settings: Settings, bootstrap: str) -> list:
+    """A listener deleting fully read survey-topic segments, when ``kafka.roll_messages`` is set."""
+    if not settings.kafka.roll_messages or not bootstrap or settings.input.topic_pattern:
+        return []
+    import json
+
+    from pyspark.sql.streaming import StreamingQueryListener
+
+    from fink_like.kafka.conf import client_conf
+    from fink_like.kafka.retention import SegmentJanitor
+
+    janitor = SegmentJanitor(client_conf(settings.kafka, bootstrap), settings.input.topics)
+
+    class _Pruner(StreamingQueryListener):
+        def onQueryStarted(self, event):
+            pass
+
+        def onQueryProgress(self, event):  # posted after the batch's commit
+            for source in event.progress.sources:
+                if source.endOffset:
+                    janitor.prune(json.loads(source.endOffset))
+
+        def onQueryIdle(self, event):
+            pass
+
+        def onQueryTerminated(self, event):
+            pass
+
+    return [_Pruner()]
+
+
+def supervise(launch, name: str, settings: Settings, metrics, totals: Totals):
+    """A :class:`Supervisor` for ``launch`` whose restarts are counted in metrics and totals."""
+    from fink_like.jobs.supervisor import Supervisor
+
+    def restarted(count, _error):
+        metrics.restarts.labels(name).inc()
+        totals.restarts = count
+
+    return Supervisor(launch, name, max_restarts=settings.spark.max_restarts,
+                      backoff=settings.spark.restart_backoff_seconds, on_restart=restarted)

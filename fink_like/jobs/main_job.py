@@ -64,9 +64,10 @@ class Replay(threading.Thread):
     """Replays messages into the survey topics at ``rate`` alerts/s, in a background thread."""
 
     def __init__(self, batches: list[tuple[str, list]], conf: dict, rate: float,
-                 finished: threading.Condition):
+                 finished: threading.Condition, roll: int = 0):
         super().__init__(name="replay", daemon=True)
         self.batches, self.conf, self.rate, self.finished = batches, conf, rate, finished
+        self.roll = roll
         self.sent = 0
         self.seconds = 0.0
         self.error: BaseException | None = None
@@ -80,7 +81,7 @@ class Replay(threading.Thread):
 
         t0 = time.perf_counter()
         try:
-            report = replay_many(self.batches, self.conf, rate=self.rate)
+            report = replay_many(self.batches, self.conf, rate=self.rate, roll=self.roll)
             self.sent = report.sent
         except BaseException as exc:  # reported by the waiting driver
             self.error = exc
@@ -111,12 +112,12 @@ class Progress:
 
 def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     """Run the whole broker on a replayed night; returns once every alert went through."""
-    from fink_like.jobs.driver import bootstrap_for
+    from fink_like.jobs.driver import bootstrap_for, pruning, supervise
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
     from fink_like.kafka.admin import ensure_topics
     from fink_like.kafka.conf import client_conf
-    from fink_like.metrics import BrokerMetrics, serve
+    from fink_like.metrics import job_metrics
 
     from fink_like.jobs.preflight import preflight
 
@@ -127,36 +128,38 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     batches = options.messages or replay_batches(settings, options)
     topics = [t for t, _ in batches] + [f.topic for f in settings.distribution.filters if f.enabled]
     ensure_topics(conf, sorted(set(topics)))
-    metrics = BrokerMetrics()
-    if settings.metrics.enabled:
-        port = serve(metrics, settings.metrics.port)
-        log.info("metrics endpoint", extra={"url": f"http://127.0.0.1:{port}/metrics"})
+    metrics = job_metrics(settings, "run")
     spark = get_spark(settings)
     ready = threading.Event()
-    listener = metrics.listener(ready)
-    spark.streams.addListener(listener)
+    listeners = [metrics.listener(ready), *pruning(settings, bootstrap)]
+    for listener in listeners:
+        spark.streams.addListener(listener)
     progress = Progress(sum(len(m) for _t, m in batches), options.progress)
-    replay = Replay(batches, conf, options.rate, progress.done)
+    replay = Replay(batches, conf, options.rate, progress.done, settings.kafka.roll_messages)
+    totals = Totals()
 
-    def on_batch(batch_id, parts, totals):
+    def on_batch(batch_id, parts, running):
         metrics.observe_batch(parts)
-        progress(batch_id, parts, totals)
+        progress(batch_id, parts, running)
 
-    query, totals = start(spark, settings, source="kafka", stages=stages, name="run",
-                          bootstrap=bootstrap, on_batch=on_batch, warm=True)
-    # A broker is up before the night starts: replay once the query has run its first
-    # (empty) trigger, so latencies measure the pipeline, not the JVM's start-up.
-    if not ready.wait(timeout=options.timeout):
-        raise FinkLikeError(f"the streaming query did not start within {options.timeout:.0f} s")
-    t0 = time.perf_counter()
-    replay.start()
+    def launch():
+        return start(spark, settings, source="kafka", stages=stages, name="run", bootstrap=bootstrap,
+                     on_batch=on_batch, warm=True, totals=totals)[0]
+
+    supervisor = supervise(launch, "run", settings, metrics, totals)
     try:
-        _wait_until_drained(query, replay, totals, progress, options.timeout)
+        # A broker is up before the night starts: replay once the query has run its first
+        # (empty) trigger, so latencies measure the pipeline, not the JVM's start-up.
+        _wait_ready(supervisor, ready, options.timeout)
+        t0 = time.perf_counter()
+        replay.start()
+        _wait_until_drained(supervisor, replay, totals, progress, options.timeout)
         wall = time.perf_counter() - t0
-        query.processAllAvailable()  # the last batch's commit is written before stopping
+        supervisor.query.processAllAvailable()  # the last batch's commit is written before stopping
     finally:
-        query.stop()
-        spark.streams.removeListener(listener)
+        supervisor.stop()
+        for listener in listeners:
+            spark.streams.removeListener(listener)
         if "archive" in stages:
             from fink_like.archive.backends import close_archive
 
@@ -167,22 +170,34 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
                      wall_seconds=wall)
 
 
-def _wait_until_drained(query, replay: Replay, totals: Totals, progress: Progress, timeout: float) -> None:
+def _wait_ready(supervisor, ready: threading.Event, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+        if not supervisor.alive():
+            raise FinkLikeError("the streaming query stopped before its first trigger")
+        if time.monotonic() > deadline:
+            raise FinkLikeError(f"the streaming query did not start within {timeout:.0f} s")
+
+
+def _wait_until_drained(supervisor, replay: Replay, totals: Totals, progress: Progress,
+                        timeout: float, step: float = 1.0) -> None:
+    """Until every replayed alert is processed; a dead query is noticed within ``step`` s."""
     deadline = time.monotonic() + timeout
     with progress.done:
         while True:
             if replay.error is not None:
                 raise FinkLikeError(f"the alert replay failed: {replay.error}") from replay.error
-            if query.exception() is not None:
-                raise FinkLikeError(f"the streaming query failed: {query.exception()}")
-            if not replay.is_alive() and totals.consumed >= replay.sent:
+            if not supervisor.alive():  # restarts a failed query, raises once restarts are spent
+                raise FinkLikeError("the streaming query stopped before every alert was processed")
+            if not replay.is_alive() and totals.consumed + totals.lost >= replay.sent:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise FinkLikeError(f"timed out after {timeout:.0f} s with {totals.consumed} of "
                                     f"{replay.total} alerts processed")
-            # Woken by every finished batch and by the end of the replay.
-            progress.done.wait(remaining)
+            # Woken by every finished batch and by the end of the replay; at the latest
+            # after ``step`` s, to look at the query itself.
+            progress.done.wait(min(step, remaining))
 
 
 def replay_batches(settings: Settings, options: RunOptions) -> list[tuple[str, list]]:

@@ -34,6 +34,10 @@ class Totals:
     module_seconds: Counter = field(default_factory=Counter)
     latencies: list = field(default_factory=list)
     scores: dict = field(default_factory=dict)
+    lost: int = 0
+    sink_errors: Counter = field(default_factory=Counter)
+    errors: list = field(default_factory=list)
+    restarts: int = 0
     batch_ids: list = field(default_factory=list)
     filter_failures: dict = field(default_factory=dict)
     matches: int = 0  # alerts handed to the notifier (the alerts themselves are not kept)
@@ -41,8 +45,14 @@ class Totals:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_batch(self, batch_id: int, parts) -> None:
-        """Merge every field of every partition's counts: numbers add, maps and lists extend."""
+        """Merge every field of every partition's counts: numbers add, maps and lists extend.
+
+        A batch already merged (replayed after a failure between its end and its commit)
+        is not counted twice.
+        """
         with self._lock:
+            if batch_id in self.batch_ids:
+                return
             self.batches += 1
             self.batch_ids.append(batch_id)
             for p in parts:
@@ -59,6 +69,14 @@ class Totals:
                         mine.extend(value)
                     else:
                         setattr(self, f.name, mine + value)
+
+    def add_sink_errors(self, parts) -> None:
+        """Count the sink failures of a batch that will be replayed (nothing else of it)."""
+        with self._lock:
+            for p in parts:
+                self.sink_errors.update(p.sink_errors)
+                self.errors.extend(p.errors[:5])
+            del self.errors[:-20]
 
     @staticmethod
     def batch_summary(parts) -> dict:
@@ -90,6 +108,9 @@ class Totals:
             "quality_rejected": self.quality_rejected,
             "archived": self.archived,
             "published": dict(self.published),
+            "lost_offsets": self.lost,
+            "sink_errors": dict(self.sink_errors),
+            "restarts": self.restarts,
             "module_errors": dict(self.module_errors),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "module_seconds": {k: round(v, 3) for k, v in self.module_seconds.items()},

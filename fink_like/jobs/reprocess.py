@@ -139,7 +139,7 @@ def run_key(specs: Sequence[ModuleSpec], settings: Settings, archive: bool) -> s
 
 def raw_nights(settings: Settings, first: str, last: str) -> list[str]:
     """The raw lake's night partitions between ``first`` and ``last`` inclusive, sorted."""
-    fs, base = lake.filesystem(settings.lake_path("raw"))
+    fs, base = lake.filesystem(settings.lake_path("raw"), settings.lake)
     if fs.get_file_info(base).type != pafs.FileType.Directory:
         return []
     prefix = f"{lake.PARTITION}="
@@ -190,7 +190,7 @@ class State:
 
 def clear_staging(settings: Settings, night: str) -> None:
     """Remove what an interrupted run left in the night's staging area."""
-    fs, base = lake.filesystem(settings.lake_path("science"))
+    fs, base = lake.filesystem(settings.lake_path("science"), settings.lake)
     directory = f"{base}/{STAGING}/{lake.PARTITION}={night}"
     if fs.get_file_info(directory).type != pafs.FileType.NotFound:
         fs.delete_dir(directory)
@@ -198,7 +198,7 @@ def clear_staging(settings: Settings, night: str) -> None:
 
 def swap_in(settings: Settings, night: str) -> int:
     """Replace the night's science files by the staged ones; return the number of files moved."""
-    fs, base = lake.filesystem(settings.lake_path("science"))
+    fs, base = lake.filesystem(settings.lake_path("science"), settings.lake)
     staged_dir = f"{base}/{STAGING}/{lake.PARTITION}={night}"
     final_dir = f"{base}/{lake.PARTITION}={night}"
     staged = _files(fs, staged_dir)
@@ -229,8 +229,13 @@ def run_night(spark, pipeline: Pipeline, night: str) -> NightResult:
 
     t0 = time.perf_counter()
     raw = pipeline.settings.lake_path("raw")
+    from pyspark.sql import functions as F
+
+    from fink_like.jobs.stages import SOURCE_FILE
+
     df = (spark.read.schema(from_arrow_schema(CANONICAL_SCHEMA)).option("basePath", raw)
           .parquet(f"{raw}/{lake.PARTITION}={night}"))
+    df = df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))  # outputs named after their input
     batch_id = int(night)  # one deterministic file name per input partition of the night
 
     def run(batches):

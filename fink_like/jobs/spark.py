@@ -40,9 +40,15 @@ def get_spark(settings: Settings):
     )
     if not os.environ.get("PYSPARK_GATEWAY_PORT"):
         # Not under spark-submit (which launches us with a gateway and its own master).
+        from fink_like.jobs.cluster import check_master
+
+        check_master(s.master)  # an unreachable master: one clear error, not a minute of retries
         builder = builder.master(s.master)
     if s.preload_workers:
         builder = builder.config("spark.python.daemon.module", "fink_like.jobs.daemon")
+        if _loopback_cluster(s.master):
+            # Executors of `fink-like cluster` share this machine: relative paths resolve here.
+            builder = builder.config("spark.executorEnv.FINK_LIKE_WORKDIR", os.getcwd())
     from fink_like.jobs.jvm_logs import jvm_log_conf
 
     for key, value in {**jvm_log_conf(s.checkpoint_dir, s.conf), **s.conf}.items():
@@ -51,6 +57,17 @@ def get_spark(settings: Settings):
     spark.sparkContext.setLogLevel("WARN")
     register_sources(spark)
     return spark
+
+
+def _loopback_cluster(configured: str) -> bool:
+    """Whether the master (spark-submit's, else ``configured``) is a standalone one on loopback."""
+    master = configured
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        from pyspark import SparkConf, SparkContext
+
+        SparkContext._ensure_initialized()
+        master = SparkConf().get("spark.master", configured)
+    return master.startswith(("spark://127.0.0.1:", "spark://localhost:"))
 
 
 def register_sources(spark) -> None:

@@ -6,7 +6,14 @@ into lake files, archive rows and topic messages, and returns its counts. Heavy
 objects (science modules, filter engine, archive writer) are built once per executor
 process and cached.
 
-Every alert is accounted for: ``consumed == raw + quarantined`` for each partition.
+Every alert is accounted for: ``consumed == raw + quarantined`` for each partition, and
+every planned Kafka offset is consumed or lost (``failOnDataLoss`` off, counted in
+``lost`` and written to the quarantine as ``lost_offsets`` rows).
+
+Outputs are sinks (:mod:`fink_like.jobs.sinks`): a failing sink does not stop the others
+(publishing fails, archiving still happens); its failure is counted in ``sink_errors``
+and the driver then fails the batch, so it is replayed (lake files and archive rows are
+idempotent, topic messages at-least-once keyed by alert id).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import pyarrow.compute as pc
 from fink_like.config import Settings
 from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.jobs import lake
+from fink_like.jobs.sinks import ArchiveSink, LakeSink, QuarantineSink
 
 STAGES = ("raw", "science", "archive", "distribute")
 SOURCES = ("kafka", "raw", "science")
@@ -51,6 +59,9 @@ class PartitionStats:
     scores: dict = field(default_factory=dict)       # column -> list of values (for reports)
     filter_failures: dict = field(default_factory=dict)  # "name@version" -> why it was taken out
     matches: list = field(default_factory=list)      # selected alerts of filters that notify
+    lost: int = 0                                    # offsets gone from Kafka (failOnDataLoss off)
+    sink_errors: dict = field(default_factory=dict)  # sink -> failed writes
+    errors: list = field(default_factory=list)       # "sink: message" of each failure
 
 
 @dataclass(frozen=True)
@@ -77,30 +88,51 @@ class Pipeline:
     # The filter store's enabled filters, read by the driver for this batch (filters.live).
     user_filters: tuple = ()
 
-    def run_partition(self, table: pa.Table, batch_id: int, partition_id: int) -> PartitionStats:
-        """Apply the stages to one input partition and return its counts."""
+    def run_partition(self, table: pa.Table, batch_id: int = 0, partition_id: int = 0) -> PartitionStats:
+        """Apply the stages to one input partition and return its counts.
+
+        Outputs are named after the input (:func:`input_names`), so any split of a replayed
+        batch rewrites the same files; ``batch_id`` and ``partition_id`` name them only for
+        a table that carries no input identity (a direct call from a notebook or test).
+        """
+        stats = PartitionStats()
+        lost: list = []
+        names = input_names(table) or [lake.file_name(batch_id, partition_id)]
         if self.source == "kafka" and "startOffset" in table.column_names:
-            table = fetch_ranges(table, self._kafka_conf())
-        stats = PartitionStats(consumed=table.num_rows)
-        name = lake.file_name(batch_id, partition_id)
+            table = fetch_ranges(table, self._kafka_conf(), self.settings.input.fail_on_data_loss, lost)
+        elif SOURCE_FILE in table.column_names:
+            table = table.drop_columns([SOURCE_FILE])
+        stats.consumed = table.num_rows
+        stats.lost = sum(stop - first for _t, _p, first, stop, _w in lost)
         stamps = None  # from Kafka: each alert's stamps, kept by the decoder for the later stages
         if self.source == "kafka":
-            table, stamps = self._decode(table, name, stats)
+            table, stamps = self._decode(table, names, stats, lost)
         if "science" in self.stages:
-            table = self._timed(stats, "science", self._science, table, name, stats)
+            table = self._timed(stats, "science", self._science, table, names, stats)
         # Publication before archiving: subscribers get the alerts as early as possible, and
         # the end-to-end latency stops there (the Kafka timestamp to the confirmed delivery).
+        # Each sink runs even when the one before failed.
         if "distribute" in self.stages and table.num_rows:
-            stats.published = self._timed(stats, "distribute", self._distribute, table, stamps, stats)
+            published = self._sink(stats, "distribute", self._distribute, table, stamps, stats)
+            stats.published = published or {}
             stats.latencies = end_to_end_latencies(table)
         if "archive" in self.stages and table.num_rows:
-            stats.archived = self._timed(stats, "archive", self._archive, table, stamps)
+            stats.archived = self._sink(stats, "archive", self._archive, table, stamps) or 0
         if "distribute" not in self.stages and table.num_rows:
             stats.latencies = end_to_end_latencies(table)
         for column in self.score_columns:
             if column in table.column_names:
                 stats.scores[column] = [v for v in table[column].to_pylist() if v is not None]
         return stats
+
+    def _sink(self, stats: PartitionStats, sink: str, fn, *args):
+        """Run one sink; a failure is counted and recorded, and the next sink still runs."""
+        try:
+            return self._timed(stats, sink, fn, *args)
+        except Exception as exc:  # noqa: BLE001 - any failure of one sink must not stop the others
+            stats.sink_errors[sink] = stats.sink_errors.get(sink, 0) + 1
+            stats.errors.append(f"{sink}: {type(exc).__name__}: {exc}"[:2000])
+            return None
 
     @staticmethod
     def _timed(stats: PartitionStats, stage: str, fn, *args):
@@ -112,7 +144,8 @@ class Pipeline:
 
     # -- stages ---------------------------------------------------------------------
 
-    def _decode(self, messages: pa.Table, name: str, stats: PartitionStats) -> tuple[pa.Table, list[dict]]:
+    def _decode(self, messages: pa.Table, names: list[str], stats: PartitionStats,
+                lost: list) -> tuple[pa.Table, list[dict]]:
         from fink_like.surveys import decode_messages
 
         t0 = time.perf_counter()
@@ -122,25 +155,14 @@ class Pipeline:
         for reason in quarantine["reason"].to_pylist():
             stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
         if "raw" in self.stages:
-            lake.write_partitioned(canonical, self.settings.lake_path("raw"), name)
-            self._quarantine(quarantine, name)
+            LakeSink(self.settings.lake_path("raw"), self.settings.lake).write(canonical, names[:1])
+            if lost:
+                quarantine = pa.concat_tables([quarantine, lost_rows(lost)])
+            QuarantineSink(self.settings, self._kafka_conf()).write(quarantine, names[:1])
         stats.stage_seconds["decode"] = time.perf_counter() - t0
         return canonical, decoded.stamps
 
-    def _quarantine(self, quarantine: pa.Table, name: str) -> None:
-        if quarantine.num_rows == 0:
-            return
-        if self.settings.quarantine.sink == "lake":
-            lake.write_partitioned(quarantine, self.settings.lake_path("quarantine"), name)
-            return
-        from fink_like.kafka.produce import produce_batches
-
-        headers = [[("reason", r.encode()), ("detail", (d or "").encode())]
-                   for r, d in zip(quarantine["reason"].to_pylist(), quarantine["detail"].to_pylist())]
-        rows = quarantine.select(["key", "value"]).append_column("headers", _headers_array(headers))
-        produce_batches(self._kafka_conf(), rows.to_batches(), topic=self.settings.quarantine.topic)
-
-    def _science(self, table: pa.Table, name: str, stats: PartitionStats) -> pa.Table:
+    def _science(self, table: pa.Table, names: list[str], stats: PartitionStats) -> pa.Table:
         runner = self._cached("runner", self._build_runner)
         cuts = self._cached("cuts", lambda: compile_cuts(self.settings.science.quality_cuts))
         mask = quality_mask(table, cuts)
@@ -153,12 +175,12 @@ class Pipeline:
             stats.module_seconds[module] = after["seconds"] - before[module]["seconds"]
         stats.science = enriched.num_rows
         stats.quality_rejected = 0 if mask is None else table.num_rows - pc.sum(mask).as_py()
-        lake.write_partitioned(enriched, self.settings.lake_path("science"), name)
+        LakeSink(self.settings.lake_path("science"), self.settings.lake).write(enriched, names)
         return enriched
 
     def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
         writer = self._cached("archive", self._build_archive)
-        written = writer.write(table, stamps)
+        written = ArchiveSink(writer).write(table, [], stamps)
         # After the alerts: a group never names an object the archive does not hold.
         self._cached("associator", self._build_associator).update(table)
         return written
@@ -245,11 +267,6 @@ class Pipeline:
         return client_conf(self.settings.kafka, self.bootstrap or None)
 
 
-def _headers_array(headers: list) -> pa.Array:
-    kind = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
-    return pa.array([[{"key": k, "value": v} for k, v in row] for row in headers], type=kind)
-
-
 def compile_cuts(cuts: dict[str, str]) -> dict:
     """Compile ``science.quality_cuts`` (survey -> filter expression) against the canonical schema."""
     from fink_like.filters.expr import compile_filter
@@ -293,14 +310,59 @@ def concat(batches: Iterable[pa.RecordBatch]) -> pa.Table:
     return pa.Table.from_batches(batches)
 
 
-def fetch_ranges(ranges: pa.Table, conf: dict) -> pa.Table:
-    """The messages of every offset range in ``ranges`` (rows of a ``fetch=deferred`` source)."""
+SOURCE_FILE = "_source_file"
+"""Column that lake sources add (Spark's ``_metadata.file_path``): the input file of each row."""
+
+
+def input_names(table: pa.Table) -> list[str]:
+    """Output file names after the input identity: one name, or one per row for lake sources.
+
+    Kafka offset ranges (``fetch=deferred``) and Kafka messages are named after their
+    first topic, partition and offset; lake rows after their input file. Empty when the
+    table carries neither.
+    """
+    if SOURCE_FILE in table.column_names:
+        return [lake.file_name_for(p) for p in table[SOURCE_FILE].to_pylist()] or ["empty"]
+    if table.num_rows == 0:
+        return ["empty"]
+    for offset in ("startOffset", "offset"):
+        if offset in table.column_names:
+            coordinates = [r for r in table.select(["topic", "partition", offset]).to_pylist()
+                           if None not in r.values()]
+            if coordinates:
+                first = min(coordinates, key=lambda r: (r["topic"], r["partition"], r[offset]))
+                return [lake.kafka_name(first["topic"], first["partition"], first[offset])]
+    return []
+
+
+def fetch_ranges(ranges: pa.Table, conf: dict, fail_on_data_loss: bool = True,
+                 lost: list | None = None) -> pa.Table:
+    """The messages of every offset range in ``ranges`` (rows of a ``fetch=deferred`` source).
+
+    With ``fail_on_data_loss`` false, ranges gone from Kafka are appended to ``lost``.
+    """
     from fink_like.kafka.consume import read_range
 
     batches = []
     for r in ranges.to_pylist():
-        batches.extend(read_range(conf, r["topic"], r["partition"], r["startOffset"], r["endOffset"]))
+        batches.extend(read_range(conf, r["topic"], r["partition"], r["startOffset"], r["endOffset"],
+                                  fail_on_data_loss=fail_on_data_loss, lost=lost))
     return concat(batches)
+
+
+def lost_rows(lost: list) -> pa.Table:
+    """Quarantine rows (reason ``lost_offsets``), one per range of offsets gone from Kafka."""
+    from datetime import datetime, timezone
+
+    from fink_like.surveys.canonical import QUARANTINE_SCHEMA
+
+    now = datetime.now(timezone.utc)
+    rows = [{"reason": "lost_offsets",
+             "detail": f"offsets [{first}, {stop}) of {topic}[{partition}] were not read: {why}",
+             "topic": topic, "partition": partition, "offset": first, "kafka_timestamp": None,
+             "ingest_time": now, "key": None, "value": None, "night": now.strftime("%Y%m%d")}
+            for topic, partition, first, stop, why in lost]
+    return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
 
 
 def conform(table: pa.Table) -> pa.Table:

@@ -16,13 +16,17 @@ from typing import Callable
 import pyarrow as pa
 
 from fink_like.config import Settings, join_uri
-from fink_like.errors import ConfigError
+from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.jobs.report import SCORE_COLUMNS, Totals
-from fink_like.jobs.stages import SOURCES, STAGES, Pipeline, PartitionStats, concat, conform
+from fink_like.jobs.stages import SOURCE_FILE, SOURCES, STAGES, Pipeline, PartitionStats, concat, conform
 
 log = logging.getLogger("fink_like.jobs")
 
 STATS_SCHEMA = "stats string"
+
+
+class SinkError(FinkLikeError):
+    """A sink failed in a micro-batch (the others ran); the batch fails and is replayed."""
 
 
 def kafka_frame(spark, settings: Settings, bootstrap: str):
@@ -44,6 +48,10 @@ def source_options(settings: Settings, bootstrap: str) -> tuple[str, dict]:
     inp = settings.input
     if inp.topic_pattern:
         options["subscribePattern"] = inp.topic_pattern
+    elif settings.kafka.roll_messages:
+        from fink_like.kafka.retention import subscription_pattern
+
+        options["subscribePattern"] = subscription_pattern(inp.topics)  # topics and their segments
     else:
         options["subscribe"] = ",".join(inp.topics)
     options["startingOffsets"] = inp.starting_offsets
@@ -52,34 +60,45 @@ def source_options(settings: Settings, bootstrap: str) -> tuple[str, dict]:
         options["maxRecordsPerPartition"] = str(inp.max_records_per_partition)
         options["fetch"] = "deferred"
     options["minPartitions"] = str(settings.spark.shuffle_partitions)
-    options["failOnDataLoss"] = "false"
+    options["failOnDataLoss"] = "true" if inp.fail_on_data_loss else "false"
     return fmt, options
 
 
 def lake_frame(spark, settings: Settings, area: str, schema: pa.Schema, max_files: int = 64):
-    """A lake area (``raw`` or ``science``) as a streaming file source."""
+    """A lake area (``raw`` or ``science``) as a streaming file source, with each row's file."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    from pyspark.sql import functions as F
+
     spark_schema = from_arrow_schema(schema)
-    return (
+    df = (
         spark.readStream.schema(spark_schema)
         .option("maxFilesPerTrigger", str(max_files))
         .parquet(settings.lake_path(area))
     )
+    # Each row's input file names the outputs made from it (fink_like.jobs.lake).
+    return df.withColumn(SOURCE_FILE, F.col("_metadata.file_path"))
 
 
 class BatchRunner:
-    """The ``foreachBatch`` callback: runs the pipeline on every partition, gathers counts."""
+    """The ``foreachBatch`` callback: runs the pipeline on every partition, gathers counts.
+
+    A replayed batch first removes what its earlier attempt wrote (:mod:`fink_like.jobs.attempts`).
+    A batch in which a sink failed is counted, then failed, so that the supervisor replays it.
+    """
 
     def __init__(self, pipeline: Pipeline, totals: Totals, on_batch: Callable | None = None,
-                 warm: bool = False, live=None):
+                 warm: bool = False, live=None, attempts=None):
         self.pipeline = pipeline
         self.totals = totals
         self.on_batch = on_batch
         self.warm = warm
         self.live = live  # fink_like.filters.live.LiveFilters: the store's filters, per batch
+        self.attempts = attempts
 
     def __call__(self, df, batch_id: int) -> None:
+        from fink_like.jobs.attempts import clean_replay
+
         pipeline = self.live.prepare(self.pipeline) if self.live else self.pipeline
         if self.warm:
             # The streaming query runs in its own session, whose Python workers are not the
@@ -87,6 +106,8 @@ class BatchRunner:
             warm_up(df.sparkSession, pipeline)
             self.warm = False
         from_kafka = pipeline.source == "kafka"
+        if self.attempts is not None and self.attempts.begin(batch_id):
+            clean_replay(df, pipeline.settings, pipeline.source)
 
         def run(batches):
             from pyspark import TaskContext
@@ -99,6 +120,14 @@ class BatchRunner:
 
         rows = df.mapInArrow(run, STATS_SCHEMA).collect()
         parts = [PartitionStats(**json.loads(r["stats"])) for r in rows]
+        errors = [e for p in parts for e in p.errors]
+        if errors:
+            self.totals.add_sink_errors(parts)
+            if self.on_batch:
+                self.on_batch(batch_id, [PartitionStats(sink_errors=p.sink_errors) for p in parts],
+                              self.totals)
+            raise SinkError(f"batch {batch_id}: {len(errors)} sink failure(s), the batch will be "
+                            f"replayed; first: {errors[0]}")
         if self.live:
             self.live.after(batch_id, parts)
         self.totals.add_batch(batch_id, parts)
@@ -166,6 +195,8 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ConfigError(f"unknown stages {sorted(unknown)}; expected a subset of {STAGES}")
+    from fink_like.jobs.attempts import Attempts
+
     totals = totals or Totals()
     if "science" in stages:
         from fink_like.science.registry import pin_settings
@@ -181,7 +212,8 @@ def start(spark, settings: Settings, *, source: str, stages: tuple[str, ...], na
     writer = (
         df.writeStream.queryName(name)
         .option("checkpointLocation", join_uri(settings.spark.checkpoint_dir, name))
-        .foreachBatch(BatchRunner(pipeline, totals, on_batch, warm, live or default_live(settings, stages, bootstrap)))
+        .foreachBatch(BatchRunner(pipeline, totals, on_batch, warm,
+                                  live or default_live(settings, stages, bootstrap), Attempts(settings, name)))
     )
     if available_now:
         writer = writer.trigger(availableNow=True)

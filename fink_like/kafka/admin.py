@@ -15,7 +15,7 @@ from __future__ import annotations
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka import KafkaError as RdError
 
-from fink_like.errors import KafkaError
+from fink_like.errors import KafkaError, KafkaUnavailable
 from fink_like.kafka.errors import check_connection, quiet, translate
 
 _PROBE_CONF = {
@@ -157,7 +157,7 @@ def true_high(consumer: Consumer, topic: str, partition: int, low: int, reported
                 break
             msg = consumer.poll(timeout)
             if msg is None:
-                raise KafkaError(f"no answer from Kafka within {timeout} s while reading the end "
+                raise KafkaUnavailable(f"no answer from Kafka within {timeout} s while reading the end "
                                  f"of {topic}[{partition}]")
             err = msg.error()
             if err is None:

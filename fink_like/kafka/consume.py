@@ -7,6 +7,7 @@ The Arrow schema is the one Spark derives from the JVM Kafka connector's row sch
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Iterator
 
@@ -30,6 +31,7 @@ ARROW_SCHEMA = pa.schema([
 ])
 # Spark's ids: 0 CreateTime, 1 LogAppendTime; confluent-kafka numbers them 1 and 2.
 _TS_TYPE = {TIMESTAMP_CREATE_TIME: 0, TIMESTAMP_LOG_APPEND_TIME: 1}
+LOG = logging.getLogger("fink_like.kafka.consume")
 _STEP = 0.5  # seconds per consume() call
 # Alerts are 80-150 kB: fetch whole batches of them per round trip.
 FETCH_CONF = {
@@ -44,8 +46,12 @@ FETCH_CONF = {
 
 
 def read_range(conf: dict, topic: str, partition: int, start: int, end: int, *, chunk_size: int = 250,
-               poll_timeout: float = 120.0, fail_on_data_loss: bool = True) -> Iterator[pa.RecordBatch]:
+               poll_timeout: float = 120.0, fail_on_data_loss: bool = True,
+               lost: list | None = None) -> Iterator[pa.RecordBatch]:
     """Yield the messages with offsets in ``[start, end)`` as batches of ``chunk_size`` rows.
+
+    With ``fail_on_data_loss`` false, offsets that are gone are skipped, logged, and
+    appended to ``lost`` (when given) as ``(topic, partition, first, stop, why)``.
 
     Raises
     ------
@@ -77,7 +83,7 @@ def read_range(conf: dict, topic: str, partition: int, start: int, end: int, *, 
                 err = msg.error()
                 if err is not None:
                     if err.code() == RdError._PARTITION_EOF:
-                        _lost(topic, partition, expected, end, fail_on_data_loss, "the partition ends")
+                        _lost(topic, partition, expected, end, fail_on_data_loss, "the partition ends", lost)
                         expected = end
                         break
                     if err.retriable():
@@ -88,7 +94,7 @@ def read_range(conf: dict, topic: str, partition: int, start: int, end: int, *, 
                     continue  # a re-fetched message before the range
                 if offset > expected:
                     _lost(topic, partition, expected, min(offset, end), fail_on_data_loss,
-                          "they are not in Kafka any more")
+                          "they are not in Kafka any more", lost)
                 if offset >= end:
                     expected = end
                     break
@@ -118,10 +124,14 @@ def binary_array(values: list) -> pa.Array:
                                  null_count=int(n - valid.sum()))
 
 
-def _lost(topic, partition, first, stop, fail, why) -> None:
+def _lost(topic, partition, first, stop, fail, why, lost) -> None:
     if fail:
         raise KafkaError(f"offsets [{first}, {stop}) of {topic}[{partition}] cannot be read: {why}. "
-                         "Set failOnDataLoss=false to skip them.")
+                         "Set failOnDataLoss=false (input.fail_on_data_loss) to skip them.")
+    LOG.warning("offsets lost", extra={"topic": topic, "partition": partition, "first": first,
+                                       "stop": stop, "count": stop - first, "why": why})
+    if lost is not None:
+        lost.append((topic, partition, first, stop, why))
 
 
 class _Rows:

@@ -23,13 +23,14 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.streaming.datasource import ReadAllAvailable, ReadMaxRows, SupportsTriggerAvailableNow
 
-from fink_like.errors import ConfigError, KafkaError
+from fink_like.errors import ConfigError, KafkaError, KafkaUnavailable
 from fink_like.kafka import offsets as off
 from fink_like.kafka.admin import offsets_consumer, reported_watermarks, true_high
 from fink_like.kafka.consume import SPARK_SCHEMA, read_range
 from fink_like.kafka.errors import translate
 from fink_like.kafka.options import ReadOptions, WriteOptions, parse_read_options, parse_write_options
 from fink_like.kafka.produce import check_columns, produce_batches
+from fink_like.retry import retry
 
 LOG = logging.getLogger("fink_like.kafka.datasource")
 
@@ -100,8 +101,13 @@ class _Cluster:
         self.opts, self.timeout = opts, timeout
         self.consumer = offsets_consumer(opts.conf)
         self._seen: dict[off.TopicPartition, tuple[int, int]] = {}  # (reported, bound) last time
+        self.probed: set[off.TopicPartition] = set()  # whose last bound is the probed true end
 
     def partitions(self) -> list[off.TopicPartition]:
+        """The subscribed topic-partitions; an unanswered metadata request is retried."""
+        return retry(self._partitions, "kafka metadata", transient=(KafkaUnavailable,))
+
+    def _partitions(self) -> list[off.TopicPartition]:
         try:
             meta = self.consumer.list_topics(timeout=self.timeout)
         except Exception as exc:  # KafkaException; translated with the servers named
@@ -122,17 +128,23 @@ class _Cluster:
         at every trigger and that batch is read at the next one, so probing (reading
         messages at the end of the partition) would only compete with the executors for
         the broker; when the reported value stops moving, the stream has paused or ended
-        and the probe finds the tail. Bounds never go backwards.
+        and the probe finds the tail. Bounds never go backwards. A broker that does not
+        answer (restarting, frozen) is retried with bounded backoff (``fink_like.retry``).
         """
+        return retry(lambda: self._bounds(tps), "kafka watermarks", transient=(KafkaUnavailable,))
+
+    def _bounds(self, tps) -> dict[off.TopicPartition, tuple[int, int]]:
         out = {}
         for tp in tps:
             low, reported = reported_watermarks(self.consumer, tp[0], tp[1], self.timeout)
             previous = self._seen.get(tp)
             if previous is not None and reported > previous[0]:
                 high = max(reported, previous[1])
+                self.probed.discard(tp)
             else:
                 high = max(true_high(self.consumer, tp[0], tp[1], low, reported, self.timeout),
                            previous[1] if previous else 0)
+                self.probed.add(tp)
             self._seen[tp] = (reported, high)
             out[tp] = (low, high)
         return out
@@ -181,6 +193,7 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         tps = self._cluster.partitions()
         if self._target is not None:  # availableNow: nothing beyond the target
             tps = [tp for tp in tps if tp in self._target]
+        tps = [tp for tp in tps if not self._finished(tp, begin, tps)]
         bounds = self._cluster.bounds(tps)
         latest = {}
         for tp, (low, high) in bounds.items():
@@ -191,6 +204,15 @@ class KafkaStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         max_rows = limit.max_rows if isinstance(limit, ReadMaxRows) else None
         end = off.spread({tp: begin[tp] for tp in latest}, latest, max_rows)
         return off.to_json({**off.from_json(start), **end})
+
+    def _finished(self, tp, begin: off.Flat, tps) -> bool:
+        """A closed segment (``fink_like.kafka.retention``) read to its end: not asked about
+        again, so the planner never touches a topic that the driver is deleting."""
+        from fink_like.kafka.retention import closed
+
+        seen = self._cluster._seen.get(tp)  # only a probed end is the true end (tansu lags)
+        return (seen is not None and tp in self._cluster.probed and begin.get(tp, -1) >= seen[1]
+                and closed(tp[0], {t for t, _p in tps}))
 
     def reportLatestOffset(self) -> dict | None:
         return None

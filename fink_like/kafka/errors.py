@@ -19,7 +19,7 @@ import logging
 from confluent_kafka import KafkaError as RdError
 from confluent_kafka import KafkaException
 
-from fink_like.errors import ConfigError, KafkaError
+from fink_like.errors import ConfigError, KafkaError, KafkaUnavailable
 
 LOG = logging.getLogger("fink_like.kafka")
 # librdkafka writes its own log lines to stderr unless given a Python logger.
@@ -90,7 +90,7 @@ def translate(err, servers: str | None = None, topic: str | None = None,
         return ConfigError(f"invalid Kafka client setting: {text}")
     else:
         msg = f"Kafka error at {servers}" + (f" on topic {topic!r}" if topic else "") + f": {text}"
-    return KafkaError(msg)
+    return (KafkaUnavailable if code in _UNREACHABLE else KafkaError)(msg)
 
 
 def quiet(conf: dict) -> dict:

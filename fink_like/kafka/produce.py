@@ -1,6 +1,9 @@
-"""Produce Arrow record batches to Kafka and wait for every delivery report.
+"""The one Kafka producer module: every writer (data source sink, distribution publisher,
+quarantine topic, simulator) gets its producer from :func:`producer_for` and sends with
+:func:`send`, whose retry loop on a full local queue is written here only.
 
-The columns follow Spark's JVM Kafka sink: ``value`` (required, binary or string),
+:func:`produce_batches` produces Arrow record batches and waits for every delivery
+report. The columns follow Spark's JVM Kafka sink: ``value`` (required, binary or string),
 ``key``, ``topic``, ``partition`` and ``headers`` (``array<struct<key:string,value:binary>>``),
 all optional. A ``topic`` given as an option wins over the column.
 """
@@ -57,6 +60,42 @@ def check_columns(schema: pa.Schema, topic_option: str | None) -> None:
             raise ConfigError(f"column {name!r} must be binary or string, not {schema.field(name).type}")
 
 
+_PRODUCERS: dict[tuple, Producer] = {}
+
+
+def producer_for(conf: dict, cached: bool = True, **overrides) -> Producer:
+    """A producer with :data:`PRODUCER_CONF` under ``conf`` and ``overrides``.
+
+    Cached per configuration and process by default (executors reuse it across batches).
+    """
+    full = quiet({**PRODUCER_CONF, **overrides, **conf})
+    if not cached:
+        return Producer(full)
+    key = tuple(sorted((k, str(v)) for k, v in full.items()))
+    if key not in _PRODUCERS:
+        _PRODUCERS[key] = Producer(full)
+    return _PRODUCERS[key]
+
+
+def send(producer: Producer, topic: str, value, *, key=None, on_delivery=None, headers=None,
+         partition: int | None = None) -> None:
+    """Produce one message; a full local queue is drained (delivery reports served) and retried."""
+    kwargs = {"value": value, "on_delivery": on_delivery}
+    if key is not None:
+        kwargs["key"] = key
+    if headers:
+        kwargs["headers"] = headers
+    if partition is not None:
+        kwargs["partition"] = partition
+    while True:
+        try:
+            producer.produce(topic, **kwargs)
+            break
+        except BufferError:
+            producer.poll(0.2)  # local queue full: serve delivery reports, then retry
+    producer.poll(0)
+
+
 def _bytes(value):
     return value.encode("utf-8") if isinstance(value, str) else value
 
@@ -74,7 +113,7 @@ def produce_batches(conf: dict, batches: Iterable[pa.RecordBatch], topic: str | 
     """
     check_connection(conf, connect_timeout)
     report = Delivery()
-    producer = Producer(quiet({**PRODUCER_CONF, **conf}))
+    producer = producer_for(conf, cached=False)
     for batch in batches:
         check_columns(batch.schema, topic)
         cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}
@@ -94,19 +133,12 @@ def produce_batches(conf: dict, batches: Iterable[pa.RecordBatch], topic: str | 
 def _produce_one(producer: Producer, report: Delivery, topic, cols: dict, i: int, conf: dict) -> None:
     if not topic:
         raise ConfigError(f"row {i} has no topic: set the option topic or fill the 'topic' column")
-    kwargs = {"value": _bytes(cols["value"][i]), "on_delivery": report}
-    if cols.get("key") is not None and cols["key"][i] is not None:
-        kwargs["key"] = _bytes(cols["key"][i])
-    if cols.get("partition") is not None and cols["partition"][i] is not None:
-        kwargs["partition"] = int(cols["partition"][i])
-    if cols.get("headers") is not None and cols["headers"][i]:
-        kwargs["headers"] = [(h["key"], h["value"]) for h in cols["headers"][i]]
-    while True:
-        try:
-            producer.produce(topic, **kwargs)
-            break
-        except BufferError:
-            producer.poll(0.5)  # local queue full: serve delivery reports, then retry
-        except KafkaException as exc:
-            raise translate(exc, topic=topic, conf=conf) from exc
-    producer.poll(0)
+    key = cols["key"][i] if cols.get("key") is not None else None
+    partition = cols["partition"][i] if cols.get("partition") is not None else None
+    headers = cols["headers"][i] if cols.get("headers") is not None else None
+    try:
+        send(producer, topic, _bytes(cols["value"][i]), key=None if key is None else _bytes(key),
+             on_delivery=report, partition=None if partition is None else int(partition),
+             headers=[(h["key"], h["value"]) for h in headers] if headers else None)
+    except KafkaException as exc:
+        raise translate(exc, topic=topic, conf=conf) from exc

@@ -60,12 +60,13 @@ def replay(messages: Iterable[tuple[bytes, bytes]], topic: str, conf: dict, rate
 
 def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], conf: dict,
                 rate: float | None = None, flush_timeout: float = 60.0,
-                create_topic: bool = True) -> ReplayReport:
+                create_topic: bool = True, roll: int = 0) -> ReplayReport:
     """Replay several ``(topic, messages)`` streams at once, interleaved, ``rate`` alerts/s in all.
 
-    The report's ``topic`` lists the topics, comma-separated.
+    The report's ``topic`` lists the topics, comma-separated. With ``roll`` > 0 each
+    stream is written as segments of ``roll`` messages (``fink_like.kafka.retention``).
     """
-    from confluent_kafka import Producer
+    from fink_like.kafka.produce import producer_for, send
 
     if rate is not None and rate <= 0:
         raise KafkaError(f"replay rate must be positive, got {rate}")
@@ -74,7 +75,7 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
         from fink_like.kafka.admin import ensure_topics
 
         ensure_topics(conf, [topic for topic, _ in batches])
-    producer = Producer({**_PRODUCER_DEFAULTS, **conf})
+    producer = producer_for(conf, cached=False, **_PRODUCER_DEFAULTS)
     state = {"ok": 0, "failed": 0, "bytes": 0, "error": None}
 
     def on_delivery(err, msg):
@@ -86,12 +87,13 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
             state["error"] = err
 
     start = time.monotonic()
-    for i, (topic, key, value) in enumerate(_interleave(batches)):
+    segments = _Segments(conf, roll)
+    for i, (topic, j, key, value) in enumerate(_interleave(batches)):
         if rate is not None:
             delay = start + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # pacing the producer to the requested rate
-        _produce(producer, topic, key, value, on_delivery)
+        send(producer, segments.topic(topic, j), value, key=key, on_delivery=on_delivery)
     left = producer.flush(flush_timeout)
     seconds = time.monotonic() - start
     topics = ",".join(topic for topic, _ in batches)
@@ -107,14 +109,23 @@ def _interleave(batches):
         for topic, messages in batches:
             if i < len(messages):
                 key, value = messages[i]
-                yield topic, key, value
+                yield topic, i, key, value
 
 
-def _produce(producer, topic, key, value, on_delivery) -> None:
-    while True:
-        try:
-            producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-            producer.poll(0)
-            return
-        except BufferError:  # local queue full: serve callbacks, then retry
-            producer.poll(0.05)
+class _Segments:
+    """The topic each message goes to: the stream's own, or its segment (created before use)."""
+
+    def __init__(self, conf: dict, roll: int):
+        self.conf, self.roll, self.created = conf, roll, set()
+
+    def topic(self, topic: str, index: int) -> str:
+        if self.roll <= 0:
+            return topic
+        from fink_like.kafka.admin import ensure_topics
+        from fink_like.kafka.retention import segment_topic
+
+        name = segment_topic(topic, index // self.roll)
+        if name not in self.created:
+            ensure_topics(self.conf, [name])
+            self.created.add(name)
+        return name

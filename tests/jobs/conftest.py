@@ -57,3 +57,4 @@ def job_settings(make_settings, kafka_bootstrap):
 @pytest.fixture
 def fresh_topic():
     return lambda prefix="t": f"{prefix}-{next(_counter)}-{id(_counter) % 9973}"
+

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from fink_like.archive.backends.base import ArchiveBackend, Cells, Row
-from fink_like.errors import ArchiveError
+from fink_like.errors import ArchiveBusy, ArchiveError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _HEADER = struct.Struct(">I")
@@ -73,7 +73,7 @@ class EmbeddedBackend(ArchiveBackend):
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.execute("PRAGMA busy_timeout=5000")
             self._db.create_function("hb_merge", 2, _merge, deterministic=True)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS _families (tbl TEXT PRIMARY KEY, families TEXT NOT NULL)"
@@ -146,7 +146,9 @@ class EmbeddedBackend(ArchiveBackend):
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise ArchiveError(f"archive table {table!r}: write failed: {exc}") from exc
+                kind = ArchiveBusy if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc) \
+                    else ArchiveError
+                raise kind(f"archive table {table!r}: write failed: {exc}") from exc
         return sum(len(params) for _table, params in packed)
 
     def _packed(self, table: str, rows: Iterable[Row]) -> list[tuple[bytes, bytes]]:

@@ -8,11 +8,10 @@ mutations per Thrift call) and retries with exponential backoff on transport err
 from __future__ import annotations
 
 import logging
-import time
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from fink_like.archive.backends.base import ArchiveBackend, Cells, Row
-from fink_like.errors import ArchiveError, require
+from fink_like.errors import ArchiveBusy, ArchiveError, require
 
 log = logging.getLogger(__name__)
 BACKOFF_S = 0.2
@@ -46,23 +45,24 @@ class HBaseBackend(ArchiveBackend):
         """Run ``func(connection)`` with a pooled connection, retrying transport failures."""
         from thriftpy2.transport import TTransportException
 
-        attempt = 0
-        while True:
+        from fink_like.retry import Backoff, retry
+
+        def attempt():
             try:
                 if self._pool is None:
                     self._pool = self._happybase.ConnectionPool(**self._pool_args)
                 with self._pool.connection() as conn:
                     return func(conn)
             except (TTransportException, OSError) as exc:
-                if attempt >= self.retries:
-                    raise ArchiveError(
-                        f"HBase at {self.address}: {what} failed after {attempt + 1} attempts: {exc}"
-                    ) from exc
-                log.warning("HBase %s: %s failed (%s), retrying", self.address, what, exc)
-                time.sleep(BACKOFF_S * 2 ** attempt)  # backoff between retries, not synchronisation
-                attempt += 1
+                raise ArchiveBusy(f"HBase at {self.address}: {what} failed: {exc}") from exc
             except Exception as exc:  # IOError/IllegalArgument answered by the server
                 raise ArchiveError(f"HBase at {self.address}: {what} failed: {exc}") from exc
+
+        backoff = Backoff(tries=self.retries + 1, first=BACKOFF_S, cap=BACKOFF_S * 2 ** self.retries)
+        try:
+            return retry(attempt, f"hbase {what}", backoff, transient=(ArchiveBusy,))
+        except ArchiveBusy as exc:
+            raise ArchiveError(f"{exc} (after {self.retries + 1} attempts)") from exc
 
     def create_tables(self, families: Mapping[str, Sequence[str]]) -> None:
         def create(conn):
