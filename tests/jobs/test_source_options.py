@@ -8,7 +8,9 @@ def test_python_connector_options(make_settings):
     fmt, opts = source_options(s, "h:1")
     assert fmt == "finkkafka"
     assert opts["subscribe"] == "a,b" and opts["kafka.bootstrap.servers"] == "h:1"
-    assert opts["maxRecordsPerPartition"] == "100" and opts["failOnDataLoss"] == "false"
+    assert opts["maxRecordsPerPartition"] == "100" and opts["failOnDataLoss"] == "true"  # the default
+    lenient = make_settings(input={"topics": ["a"], "fail_on_data_loss": False})
+    assert source_options(lenient, "h:1")[1]["failOnDataLoss"] == "false"
 
 
 def test_jvm_connector_keeps_sasl_credentials(make_settings):
