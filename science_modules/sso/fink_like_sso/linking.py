@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fink_like.sky.cone import unit_vectors
+
 ARCSEC = 1.0 / 3600.0
 
 
@@ -44,11 +46,6 @@ class Motion:
     rate_arcsec_h: float
     pa_deg: float
     max_residual_arcsec: float
-
-
-def unit_vectors(ra, dec) -> np.ndarray:
-    ra_r, dec_r = np.radians(ra), np.radians(dec)
-    return np.column_stack([np.cos(dec_r) * np.cos(ra_r), np.cos(dec_r) * np.sin(ra_r), np.sin(dec_r)])
 
 
 def fit_motion(ra, dec, mjd) -> Motion:
