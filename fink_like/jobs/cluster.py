@@ -46,12 +46,24 @@ def spark_home() -> Path:
     return home
 
 
-def _alive(pid: int) -> bool:
+def _stat(pid: int) -> tuple[str, str] | None:
+    """``(state, start time in clock ticks)`` of ``pid`` from ``/proc``, or None when it is gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return b"org.apache.spark.deploy" in Path(f"/proc/{pid}/cmdline").read_bytes() and state != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], fields[19]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    """True while ``pid`` runs and is the process started at ``started`` (a recycled pid is not).
+
+    The start time, not the command line, identifies the process: ``/proc/PID/cmdline``
+    reads empty for an instant while ``spark-class`` execs the JVM, which once made a
+    healthy master look dead.
+    """
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z" and (started is None or stat[1] == started)
 
 
 class LocalCluster:
@@ -60,20 +72,29 @@ class LocalCluster:
     def __init__(self, settings):
         self.settings = settings
         self.state = Path(settings.state_dir)
+        self._procs: dict[str, subprocess.Popen] = {}  # the processes this object started
 
     # -- files ----------------------------------------------------------------------------
 
     def _file(self, role: str, kind: str) -> Path:
         return self.state / f"{role}.{kind}"
 
-    def _pids(self) -> dict[str, int]:
+    def _records(self) -> dict[str, tuple[int, str | None]]:
+        """``role -> (pid, start time)`` from the pid files (``PID START`` per file)."""
         out = {}
         for path in sorted(self.state.glob("*.pid")):
+            fields = path.read_text().split()
             try:
-                out[path.stem] = int(path.read_text())
-            except ValueError:
+                out[path.stem] = (int(fields[0]), fields[1] if len(fields) > 1 else None)
+            except (ValueError, IndexError):
                 continue
         return out
+
+    def _pids(self) -> dict[str, int]:
+        return {role: pid for role, (pid, _) in self._records().items()}
+
+    def _running(self) -> dict[str, bool]:
+        return {role: _alive(pid, started) for role, (pid, started) in self._records().items()}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -111,16 +132,20 @@ class LocalCluster:
         with open(self._file(role, "log"), "ab") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     env=env, start_new_session=True)
-        self._file(role, "pid").write_text(f"{proc.pid}\n")
+        self._procs[role] = proc
+        stat = _stat(proc.pid)
+        self._file(role, "pid").write_text(f"{proc.pid} {stat[1] if stat else ''}\n")
 
     def _wait_workers(self, expected: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            dead = [role for role, pid in self._pids().items() if not _alive(pid)]
+            dead = [role for role, running in self._running().items() if not running]
             if dead:
+                proc = self._procs.get(dead[0])
+                code = proc.poll() if proc is not None else None
                 tail = self._tail(dead[0])
                 self.stop()
-                raise ClusterError(f"spark {dead[0]} exited: {tail}")
+                raise ClusterError(f"spark {dead[0]} exited (exit status {code}): {tail or '(empty log)'}")
             state = self._master_json()
             alive = [w for w in (state or {}).get("workers", []) if w.get("state") == "ALIVE"]
             if len(alive) >= expected:
@@ -148,35 +173,43 @@ class LocalCluster:
 
     def status(self) -> dict | None:
         """``{"master", "webui", "workers": [...], "pids"}`` of a running cluster, else None."""
-        pids = self._pids()
-        if "master" not in pids or not _alive(pids["master"]):
+        pids, running = self._pids(), self._running()
+        if not running.get("master"):
             return None
         url, webui = self._file("master", "port").read_text().split()[:2]
         state = self._master_json() or {}
         workers = [{"id": w.get("id"), "cores": w.get("cores"), "memory_mb": w.get("memory"),
                     "state": w.get("state")} for w in state.get("workers", [])]
         return {"master": url, "webui": f"http://127.0.0.1:{webui}", "workers": workers,
-                "pids": {role: pid for role, pid in pids.items() if _alive(pid)}, "logs": str(self.state)}
+                "pids": {role: pid for role, pid in pids.items() if running[role]}, "logs": str(self.state)}
+
+    def _reap(self, role: str) -> None:
+        """Collect the exit status of a child this object started (so it is not left a zombie)."""
+        proc = self._procs.get(role)
+        if proc is not None:
+            proc.poll()
 
     def kill_worker(self, index: int) -> int:
         """``kill -9`` one worker and its executors (fault tests); returns its pid."""
-        pid = int(self._file(f"worker-{index}", "pid").read_text())
+        pid = self._pids()[f"worker-{index}"]
         os.killpg(pid, signal.SIGKILL)  # the worker's session holds its executor JVMs
         return pid
 
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM every process group (workers first), SIGKILL what remains after ``timeout``."""
-        pids = self._pids()
-        order = sorted(pids, key=lambda role: role == "master")
+        records = self._records()
+        order = sorted(records, key=lambda role: role == "master")
         for role in order:
-            if _alive(pids[role]):
-                os.killpg(pids[role], signal.SIGTERM)
+            if _alive(*records[role]):
+                os.killpg(records[role][0], signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for role in order:
-            while _alive(pids[role]) and time.monotonic() < deadline:
+            while _alive(*records[role]) and time.monotonic() < deadline:
+                self._reap(role)
                 time.sleep(0.1)  # waiting for the process to exit
-            if _alive(pids[role]):
-                os.killpg(pids[role], signal.SIGKILL)
+            if _alive(*records[role]):
+                os.killpg(records[role][0], signal.SIGKILL)
+            self._reap(role)
             self._file(role, "pid").unlink(missing_ok=True)
         self._file("master", "port").unlink(missing_ok=True)
 
