@@ -8,7 +8,9 @@ integer milliseconds since the epoch (UTC). A null is an absent cell.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Iterable
 
 import pyarrow as pa
@@ -46,13 +48,29 @@ def python_values(table: pa.Table, column: str) -> list:
     return col.to_pylist()
 
 
+def _float_json(value: float) -> str:
+    """A float as the JSON encoder writes it (``NaN`` and ``Infinity`` allowed)."""
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+# The JSON encoder's own output for scalars, without building an encoder per value:
+# ``JSONEncoder.encode`` makes a new C encoder for every number, most of a cell's cost.
+_SCALARS = {str: encode_basestring, float: _float_json, int: int.__repr__,
+            bool: lambda value: "true" if value else "false"}
+
+
 def encode_value(value) -> bytes:
-    """One cell value (never called with None: nulls are absent cells)."""
-    return _dumps(value).encode()
+    """One cell value (never called with None: nulls are absent cells); same bytes as ``_dumps``."""
+    scalar = _SCALARS.get(type(value))
+    return (scalar(value) if scalar is not None else _dumps(value)).encode()
 
 
 def encode_column(values: Iterable) -> list[bytes | None]:
-    return [None if v is None else _dumps(v).encode() for v in values]
+    return [None if v is None else encode_value(v) for v in values]
 
 
 def decode_cells(cells: dict[bytes, bytes], families: tuple[bytes, ...] = (b"s", b"b", b"a")) -> dict:

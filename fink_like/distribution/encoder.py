@@ -14,6 +14,7 @@ b'\\x00\\x00\\x00\\x00\\x07body'
 
 from __future__ import annotations
 
+import bisect
 import copy
 import io
 import struct
@@ -124,12 +125,12 @@ class Encoder:
         if not rows:
             return out
         extra = [f.name for f in module_fields(table.schema)]
-        wanted = [c for c in (*HEADER_NAMES, *extra, "provenance", "packet") if c in table.column_names]
+        wanted = [c for c in (*HEADER_NAMES, *extra, "provenance") if c in table.column_names]
         subset = table.select(wanted).take(pa.array(rows, pa.int64()))
         head = {name: subset.column(name).to_pylist() for name in HEADER_NAMES}
         rest = {name: subset.column(name).to_pylist() for name in extra}
         provenance = subset.column("provenance").to_pylist() if "provenance" in table.column_names else None
-        packets = subset.column("packet").to_pylist()
+        packets = _pick(table.column("packet"), rows)
         layout_of = {}  # packet schema -> Layout, for this batch
         for i, (row, packet) in enumerate(zip(rows, packets)):
             packet_schema, body = self.reader.split(packet)
@@ -158,6 +159,20 @@ class Encoder:
     def _thin_record(self, packet: bytes) -> dict:
         """The packet's record without its stamp fields (the slow path: a full decode)."""
         return {k: v for k, v in self.reader.read(packet)[1].items() if not k.lower().startswith("cutout")}
+
+
+def _pick(column: pa.ChunkedArray | pa.Array, rows: list[int]) -> list:
+    """The values of ``rows`` as Python objects, without ``take`` copying the (large) packets first."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    starts, at = [], 0
+    for chunk in chunks:
+        starts.append(at)
+        at += len(chunk)
+    out = []
+    for row in rows:
+        k = bisect.bisect_right(starts, row) - 1
+        out.append(chunks[k][row - starts[k]].as_py())
+    return out
 
 
 def _avro(parsed, record: dict) -> bytes:

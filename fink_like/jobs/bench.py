@@ -23,6 +23,7 @@ import psutil
 
 from fink_like.config import Settings
 from fink_like.errors import FinkLikeError
+from fink_like.jobs.cpu_tree import CpuTree
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Trial:
     restarts: int = 0            # query restarts by the supervisor (a sustainable trial has none)
     lost_offsets: int = 0
     sink_errors: dict = field(default_factory=dict)
+    cpu_by_component: dict = field(default_factory=dict)  # CPU seconds per group (jobs/cpu_tree.py)
 
 
 class ResourceMonitor(threading.Thread):
@@ -51,6 +53,7 @@ class ResourceMonitor(threading.Thread):
         super().__init__(name="resource-monitor", daemon=True)
         self.period, self.peak_rss, self._halt = period, 0, threading.Event()
         self.peak_broker_rss = 0
+        self.tree = CpuTree()
         self._cpu: dict[int, float] = {}
         self._sample()
         self._baseline = dict(self._cpu)  # CPU already spent before the trial is not counted
@@ -58,6 +61,8 @@ class ResourceMonitor(threading.Thread):
         self.started = time.perf_counter()
 
     def _sample(self) -> None:
+        if hasattr(self, "tree"):
+            self.tree.sample()
         me = psutil.Process()
         rss = broker = 0
         for proc in [me, *me.children(recursive=True)]:
@@ -138,7 +143,8 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
                  peak_rss_mb=round(peak, 1), sustainable=ok,
                  peak_broker_rss_mb=round(monitor.peak_broker_rss / 2**20, 1),
                  stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()},
-                 restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors))
+                 restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
+                 cpu_by_component=monitor.tree.spent())
 
 
 def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:

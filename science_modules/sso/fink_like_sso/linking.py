@@ -143,8 +143,11 @@ def _split(group, edges, ra, dec, mjd, params) -> list[np.ndarray]:
         return [group]
     inside = np.isin(edges[:, 0], group) & np.isin(edges[:, 1], group)
     best = None
+    projected: dict[int, tuple] = {}  # the group around each start detection, computed once
     for i, j in edges[inside]:
-        on_line = group[_near_line(i, j, group, ra, dec, mjd, params.tolerance_arcsec)]
+        if i not in projected:
+            projected[i] = _tangent(ra[i], dec[i], ra[group], dec[group])
+        on_line = group[_near_line(i, j, group, ra, dec, mjd, params.tolerance_arcsec, projected[i])]
         if best is None or len(on_line) > len(best):
             best = on_line
     rest = np.setdiff1d(group, best)
@@ -158,9 +161,12 @@ def _components_of(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
     return [g for g in _components(int(members.max()) + 1, edges) if np.isin(g, members).all()]
 
 
-def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
-    """Which members of ``group`` lie within the tolerance of the motion through ``i`` and ``j``."""
-    xi, eta = _tangent(ra[i], dec[i], ra[group], dec[group])
+def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec, projected=None) -> np.ndarray:
+    """Which members of ``group`` lie within the tolerance of the motion through ``i`` and ``j``.
+
+    ``projected``: the group's gnomonic coordinates around ``i`` when already computed.
+    """
+    xi, eta = projected if projected is not None else _tangent(ra[i], dec[i], ra[group], dec[group])
     xj, ej = _tangent(ra[i], dec[i], np.array([ra[j]]), np.array([dec[j]]))
     span = mjd[j] - mjd[i]
     frac = (mjd[group] - mjd[i]) / span
