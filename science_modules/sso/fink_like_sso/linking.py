@@ -142,17 +142,30 @@ def _split(group, edges, ra, dec, mjd, params) -> list[np.ndarray]:
     if len(group) == 2 or fit_motion(ra[group], dec[group], mjd[group]).max_residual_arcsec <= params.tolerance_arcsec:
         return [group]
     inside = np.isin(edges[:, 0], group) & np.isin(edges[:, 1], group)
-    best = None
-    projected: dict[int, tuple] = {}  # the group around each start detection, computed once
-    for i, j in edges[inside]:
-        if i not in projected:
-            projected[i] = _tangent(ra[i], dec[i], ra[group], dec[group])
-        on_line = group[_near_line(i, j, group, ra, dec, mjd, params.tolerance_arcsec, projected[i])]
-        if best is None or len(on_line) > len(best):
-            best = on_line
+    best = _best_line(group, edges[inside], ra, dec, mjd, params.tolerance_arcsec)
     rest = np.setdiff1d(group, best)
     rest_edges = edges[np.isin(edges[:, 0], rest) & np.isin(edges[:, 1], rest)]
     return [best] + [t for g in _components_of(rest, rest_edges) for t in _split(g, rest_edges, ra, dec, mjd, params)]
+
+
+def _best_line(group, edges, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
+    """Members of ``group`` on the line of the first edge that explains most of them.
+
+    Every edge sharing a start detection ``i`` is scored at once, from one projection of
+    the group around ``i`` (the arithmetic of :func:`_near_line`, element by element);
+    the winner's members are then taken from :func:`_near_line` itself.
+    """
+    counts = np.empty(len(edges), dtype=np.int64)
+    at = np.searchsorted(group, edges[:, 1])  # group is sorted and holds every end
+    for i in np.unique(edges[:, 0]):
+        rows = np.flatnonzero(edges[:, 0] == i)
+        xi, eta = _tangent(ra[i], dec[i], ra[group], dec[group])
+        xj, ej = xi[at[rows]][:, None], eta[at[rows]][:, None]
+        frac = (mjd[group][None, :] - mjd[i]) / (mjd[edges[rows, 1]] - mjd[i])[:, None]
+        miss = np.hypot(xi[None, :] - frac * xj, eta[None, :] - frac * ej)
+        counts[rows] = (np.degrees(miss) * 3600.0 <= tolerance_arcsec).sum(axis=1)
+    i, j = edges[int(np.argmax(counts))]  # the first edge with the highest count, as in edge order
+    return group[_near_line(i, j, group, ra, dec, mjd, tolerance_arcsec)]
 
 
 def _components_of(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
@@ -161,12 +174,9 @@ def _components_of(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
     return [g for g in _components(int(members.max()) + 1, edges) if np.isin(g, members).all()]
 
 
-def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec, projected=None) -> np.ndarray:
-    """Which members of ``group`` lie within the tolerance of the motion through ``i`` and ``j``.
-
-    ``projected``: the group's gnomonic coordinates around ``i`` when already computed.
-    """
-    xi, eta = projected if projected is not None else _tangent(ra[i], dec[i], ra[group], dec[group])
+def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
+    """Which members of ``group`` lie within the tolerance of the motion through ``i`` and ``j``."""
+    xi, eta = _tangent(ra[i], dec[i], ra[group], dec[group])
     xj, ej = _tangent(ra[i], dec[i], np.array([ra[j]]), np.array([dec[j]]))
     span = mjd[j] - mjd[i]
     frac = (mjd[group] - mjd[i]) / span
