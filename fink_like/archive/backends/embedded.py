@@ -141,7 +141,8 @@ class EmbeddedBackend(ArchiveBackend):
                 for table, params in packed:
                     self._db.executemany(
                         f'INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
-                        "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells)", params)
+                        "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells) "
+                        "WHERE cells != excluded.cells", params)  # a row put again unchanged: no merge, no write
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
