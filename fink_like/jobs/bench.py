@@ -44,6 +44,7 @@ class Trial:
     lost_offsets: int = 0
     sink_errors: dict = field(default_factory=dict)
     cpu_by_component: dict = field(default_factory=dict)  # CPU seconds per group (jobs/cpu_tree.py)
+    cpu_timeline: list = field(default_factory=list)      # [(s since start, cpu_by_component so far)]
 
 
 class ResourceMonitor(threading.Thread):
@@ -144,7 +145,7 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
                  peak_broker_rss_mb=round(monitor.peak_broker_rss / 2**20, 1),
                  stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()},
                  restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
-                 cpu_by_component=monitor.tree.spent())
+                 cpu_by_component=monitor.tree.spent(), cpu_timeline=monitor.tree.timeline)
 
 
 def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -53,7 +54,9 @@ class CpuTree:
     CPU of its last sample (sample often enough for short-lived workers).
     """
 
-    def __init__(self):
+    def __init__(self, every: float = 5.0):
+        self.every, self.timeline = every, []  # [(seconds since start, CPU by component)], every ``every`` s
+        self._started = time.perf_counter()
         self._seconds: dict[int, tuple[str, float]] = {}
         self._replay_tids: set[int] = set()
         self._threads: dict[int, float] = {}  # last CPU seen per replay thread (kept after it exits)
@@ -82,6 +85,9 @@ class CpuTree:
             except psutil.Error:
                 continue
             self._seconds[proc.pid] = (group, times.user + times.system)
+        elapsed = time.perf_counter() - self._started
+        if hasattr(self, "_baseline") and (not self.timeline or elapsed - self.timeline[-1][0] >= self.every):
+            self.timeline.append((round(elapsed, 1), self.spent()))
 
     def totals(self) -> dict[str, float]:
         """Cumulative CPU seconds by component (every component present, zero when unused)."""
