@@ -34,18 +34,22 @@ from fink_like.sky.cone import disc_pixels, separation_deg
 from fink_like.sky.projection import tangent_plane
 from fink_like.sky.skymap import ProbabilityMap
 
+
 class RegionError(FinkLikeError):
     """A localisation is missing or not valid (the notice is quarantined with this message)."""
 
 
-def _check_centre(ra, dec) -> tuple[float, float]:
+def _set_centre(region) -> None:
+    """Check a frozen region's ``ra``/``dec`` and store them with RA wrapped into [0, 360)."""
+    ra, dec = region.ra, region.dec
     try:
         ra, dec = float(ra), float(dec)
     except (TypeError, ValueError) as exc:
         raise RegionError(f"position ra={ra!r} dec={dec!r} is not numeric") from exc
     if not (math.isfinite(ra) and math.isfinite(dec) and -90.0 <= dec <= 90.0):
         raise RegionError(f"position ra={ra!r} dec={dec!r} is not a sky position")
-    return ra % 360.0, dec
+    object.__setattr__(region, "ra", ra % 360.0)
+    object.__setattr__(region, "dec", dec)
 
 
 class Region(ABC):
@@ -85,9 +89,7 @@ class Circle(Region):
     kind = "circle"
 
     def __post_init__(self):
-        ra, dec = _check_centre(self.ra, self.dec)
-        object.__setattr__(self, "ra", ra)
-        object.__setattr__(self, "dec", dec)
+        _set_centre(self)
         if not (isinstance(self.radius, (int, float)) and 0 < self.radius <= 180):
             raise RegionError(f"error radius {self.radius!r} must be a number in (0, 180] degrees")
 
@@ -121,9 +123,7 @@ class Ellipse(Region):
     kind = "ellipse"
 
     def __post_init__(self):
-        ra, dec = _check_centre(self.ra, self.dec)
-        object.__setattr__(self, "ra", ra)
-        object.__setattr__(self, "dec", dec)
+        _set_centre(self)
         for name in ("a", "b"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 < value < 90):
