@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fink_like.sky.cone import unit_vectors
+from fink_like.sky.cone import separation_deg, unit_vectors
 from fink_like.sky.projection import tangent_plane
 
 ARCSEC = 1.0 / 3600.0
@@ -89,8 +89,7 @@ def _night_pairs(rows: np.ndarray, ra, dec, mjd, params: LinkParams) -> np.ndarr
         return np.empty((0, 2), dtype=np.int64)
     i, j = found[:, 0], found[:, 1]
     dt_h = np.abs(t[j] - t[i]) * 24.0
-    chord = np.linalg.norm(vec[i] - vec[j], axis=1)
-    sep = np.degrees(2 * np.arcsin(np.clip(chord / 2, 0, 1))) * 3600.0
+    sep = separation_deg(ra[rows[i]], dec[rows[i]], ra[rows[j]], dec[rows[j]]) * 3600.0
     ok = (dt_h * 3600.0 >= params.min_dt_s) & (sep >= params.min_sep_arcsec) & (dt_h <= params.max_span_h)
     ok &= sep <= params.max_rate_arcsec_h * dt_h
     i, j = rows[i[ok]], rows[j[ok]]
