@@ -150,7 +150,7 @@ def _best_line(group, edges, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
     at = np.searchsorted(group, edges[:, 1])  # group is sorted and holds every end
     for i in np.unique(edges[:, 0]):
         rows = np.flatnonzero(edges[:, 0] == i)
-        xi, eta = _tangent(ra[i], dec[i], ra[group], dec[group])
+        xi, eta, _ = tangent_plane(ra[i], dec[i], ra[group], dec[group])
         xj, ej = xi[at[rows]][:, None], eta[at[rows]][:, None]
         frac = (mjd[group][None, :] - mjd[i]) / (mjd[edges[rows, 1]] - mjd[i])[:, None]
         miss = np.hypot(xi[None, :] - frac * xj, eta[None, :] - frac * ej)
