@@ -23,6 +23,13 @@ _HEADER = struct.Struct(">I")
 _CELL = struct.Struct(">HI")
 
 
+UPSERT = ('INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
+          "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells) WHERE cells != excluded.cells")
+"""One row's put: cells merged into an existing row, HBase-style; a row put again with the
+same cells (a replayed batch, an object's upper limits sent again) is neither merged nor
+rewritten."""
+
+
 def pack_cells(cells: Mapping[bytes, bytes]) -> bytes:
     """Serialise cells as ``count, (len(column), len(value), column, value)*``."""
     parts = [_HEADER.pack(len(cells))]
@@ -139,10 +146,7 @@ class EmbeddedBackend(ArchiveBackend):
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 for table, params in packed:
-                    self._db.executemany(
-                        f'INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
-                        "ON CONFLICT(row) DO UPDATE SET cells = hb_merge(cells, excluded.cells) "
-                        "WHERE cells != excluded.cells", params)  # a row put again unchanged: no merge, no write
+                    self._db.executemany(UPSERT.format(table=table), params)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
