@@ -46,3 +46,17 @@ def test_spark_workers_start_with_torch_already_imported(spark):
 
     rows = spark.range(2, numPartitions=2).mapInArrow(probe, "torch boolean").collect()
     assert [r["torch"] for r in rows] == [True, True]
+
+
+def test_the_collection_after_each_task_is_a_young_one(monkeypatch):
+    import gc
+
+    import pyspark.daemon as spark_daemon
+
+    monkeypatch.setattr(spark_daemon, "gc", gc)
+    generations = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: generations.append(generation) or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: generations.append("freeze"))
+    daemon.light_collections()
+    spark_daemon.gc.collect()  # what pyspark's daemon calls after each task of a reused worker
+    assert generations == ["freeze", 1]
