@@ -8,7 +8,10 @@ from typing import Iterable
 
 from fink_like.errors import KafkaError
 
-_PRODUCER_DEFAULTS = {"linger.ms": 5, "message.max.bytes": 10_000_000, "enable.idempotence": False}
+# The local queue is capped at 256 MB: a burst sent "as fast as possible" waits for the
+# broker (``send`` retries on a full queue) instead of holding gigabytes in the producer.
+_PRODUCER_DEFAULTS = {"linger.ms": 5, "message.max.bytes": 10_000_000, "enable.idempotence": False,
+                      "queue.buffering.max.kbytes": 262_144}
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
 
     if rate is not None and rate <= 0:
         raise KafkaError(f"replay rate must be positive, got {rate}")
-    batches = [(topic, list(messages)) for topic, messages in batches]
+    batches = list(batches)  # the streams themselves are read as they are sent, never copied
     if create_topic:
         from fink_like.kafka.admin import ensure_topics
 
@@ -103,13 +106,21 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
 
 
 def _interleave(batches):
-    """Round-robin over the streams so that every topic flows from the start."""
-    longest = max((len(messages) for _, messages in batches), default=0)
-    for i in range(longest):
-        for topic, messages in batches:
-            if i < len(messages):
-                key, value = messages[i]
+    """Round-robin over the streams so that every topic flows from the start.
+
+    Streams are iterated lazily (a spool on disk replays in bounded memory): message
+    ``i`` of every stream that still has one, then message ``i + 1``, and so on.
+    """
+    streams = [(topic, iter(messages)) for topic, messages in batches]
+    i = 0
+    while streams:
+        alive = []
+        for topic, stream in streams:
+            for key, value in stream:
                 yield topic, i, key, value
+                alive.append((topic, stream))
+                break
+        streams, i = alive, i + 1
 
 
 class _Segments:
