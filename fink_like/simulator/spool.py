@@ -5,7 +5,8 @@ too many to hold in memory, and cloning (~2-4 ms per alert) is too slow to do li
 300 alerts/s on the cores the pipeline uses. :func:`build_spool` therefore writes them to
 a folder before the trial, on every core:
 
-* the calling process makes every random draw of the clones (``Cloner.plan``, cheap and
+* a child process (so that the caller's memory does not grow with the load) makes
+  every random draw of the clones (``Cloner.plan``, cheap and
   necessarily sequential) and hands each variant's draws to a pool of worker processes;
 * each worker builds and encodes the variant's clones (``clone_message``, the same code
   as :func:`~fink_like.simulator.messages.load_alerts`) and appends them to the
@@ -21,6 +22,7 @@ message in memory at a time (``os.pread`` at the offsets of a small index).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import shutil
 import struct
@@ -39,6 +41,8 @@ from fink_like.errors import FinkLikeError, UsageError
 RECORD = struct.Struct("<II")
 SURVEYS = ("ztf", "lsst")   # the streams' order, as the benchmark's topics
 HEADROOM = 1 << 30          # free disk space left after the spool (bytes)
+INDEX = "index.npz"         # per message on disk: variant, survey, crc32(key), offset, size
+COLUMNS = ("surveys", "crcs", "offsets", "sizes")
 
 
 @dataclass
@@ -124,10 +128,25 @@ def build_spool(paths, count: int, folder: Path, seed: int = 0, workers: int | N
     check_disk(folder, factor * sum(RECORD.size + len(m.key) + len(m.value) for m in originals))
     folder.mkdir(parents=True, exist_ok=True)
     workers = max(1, workers or os.cpu_count() or 1)
-    results = _write_variants(paths, originals, factor, folder, seed, workers)
-    spool = _index(folder, results, len(originals), count, seed)
+    _in_child(_write_variants, [str(p) for p in paths], factor, str(folder), seed, workers)
+    with np.load(folder / INDEX) as index:
+        spool = _index(folder, index, count, seed)
     spool.seconds, spool.workers = time.perf_counter() - started, workers
     return spool
+
+
+def _in_child(target, *args) -> None:
+    """Run ``target(*args)`` in a fresh process: the clones' id tables (~1 MB per variant)
+    live and die there, so the caller's memory does not grow with the load."""
+    import multiprocessing
+
+    # spawn: never fork a process that may hold a JVM gateway or a producer's threads
+    child = multiprocessing.get_context("spawn").Process(target=target, args=args, name="spool-writer")
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise FinkLikeError(f"writing the alert spool failed (exit status {child.exitcode}; "
+                            "the error is above)")
 
 
 def check_disk(folder: Path, needed: int) -> None:
@@ -142,18 +161,19 @@ def check_disk(folder: Path, needed: int) -> None:
                          f"lower --rates/--duration/--burst")
 
 
-def _write_variants(paths, originals, factor: int, folder: Path, seed: int, workers: int) -> list:
-    """Plan each variant here, in order, while the pool writes the ones already planned."""
-    import multiprocessing
-
+def _write_variants(paths: list[str], factor: int, folder: str, seed: int, workers: int) -> None:
+    """Plan each variant here, in order, while a pool writes the ones already planned;
+    then save the index (:data:`INDEX`)."""
     from fink_like.simulator.messages import prepare_clones
+    from fink_like.surveys.files import load_file_messages
 
+    originals = load_file_messages(paths)
     cloners, records = prepare_clones(originals, seed)
     walks = [cloners[m.survey].id_walk(r) for m, r in zip(originals, records)]
     results, pending = [], deque()
-    context = multiprocessing.get_context("spawn")  # never fork a process that may hold a JVM gateway
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=([str(p) for p in paths], seed, str(folder))) as pool:
+                             initargs=(paths, seed, folder)) as pool:
         for variant in range(factor):
             draws = {}
             if variant:
@@ -164,15 +184,16 @@ def _write_variants(paths, originals, factor: int, folder: Path, seed: int, work
             while len(pending) > 2 * workers:  # bounded: at most a few variants' draws in flight
                 results.append(pending.popleft().result())
         results.extend(f.result() for f in pending)
-    return results
-
-
-def _index(folder: Path, results: list, base: int, count: int, seed: int) -> Spool:
     results.sort(key=lambda r: r[0])
-    variants = np.concatenate([np.full(len(r[1]), r[0], np.int32) for r in results])
-    surveys, crcs, offsets, sizes = (np.concatenate([r[i] for r in results]) for i in range(1, 5))
+    np.savez(Path(folder) / INDEX, variants=np.concatenate([np.full(len(r[1]), r[0], np.int32) for r in results]),
+             **{name: np.concatenate([r[i] for r in results]) for i, name in enumerate(COLUMNS, 1)})
+
+
+def _index(folder: Path, index, count: int, seed: int) -> Spool:
+    variants, surveys, crcs, offsets, sizes = (index[name] for name in ("variants", *COLUMNS))
     chosen = mixed_order(crcs, seed)[:count]
-    spool = Spool(folder, count=len(chosen), written=len(variants), disk_bytes=int(sizes.sum()))
+    spool = Spool(folder, count=len(chosen), written=len(variants),
+                  disk_bytes=int(sizes.sum()) + (folder / INDEX).stat().st_size)
     for code, survey in enumerate(SURVEYS):
         mine = chosen[surveys[chosen] == code]
         if len(mine):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 
 import fastavro
 import pytest
@@ -14,7 +15,8 @@ from fink_like.surveys.avro import split_container, write_container
 
 
 def _reference(parsed, records, codec="null") -> bytes:
-    """fastavro.writer itself, with the sync marker write_container documents."""
+    """fastavro.writer itself, with the sorted schema and sync marker write_container documents."""
+    parsed = json.loads(json.dumps(parsed, sort_keys=True))
     block = io.BytesIO()
     for record in records:
         fastavro.schemaless_writer(block, parsed, record)
@@ -38,6 +40,20 @@ def test_same_bytes_as_fastavro_writer(file_messages, folder):
     assert write_container(parsed, []) == _reference(parsed, [])
     assert write_container(parsed, [record, record]) == _reference(parsed, [record, record])
     assert write_container(parsed, [record], codec="deflate") == _reference(parsed, [record], "deflate")
+
+
+def test_the_same_schema_text_gives_the_same_bytes_in_any_process(shared_data):
+    """fastavro orders a parsed field's keys by string hash: PYTHONHASHSEED must not matter."""
+    import subprocess
+    import sys
+
+    script = ("import sys, hashlib; from fink_like.surveys.files import load_file_messages;"
+              "from fink_like.simulator import load_alerts;"
+              f"m = load_alerts([{str(shared_data / 'ztf/alerts-3.3')!r}], clone_factor=2, seed=1);"
+              "print(hashlib.md5(b''.join(x.value for x in m)).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", script], env={"PYTHONHASHSEED": str(seed)},
+                              capture_output=True, text=True, check=True).stdout for seed in (0, 1, 2)}
+    assert len(digests) == 1
 
 
 def test_a_record_that_does_not_fit_is_a_schema_mismatch(file_messages):
