@@ -44,6 +44,7 @@ class Trial:
     sink_errors: dict = field(default_factory=dict)
     peak_rss_by_component_mb: dict = field(default_factory=dict)  # see ResourceMonitor.COMPONENTS
     spool: dict = field(default_factory=dict)  # the load on disk: alerts, disk_mb, prepare_seconds (not in the trial)
+    published: dict = field(default_factory=dict)  # messages per distribution topic (held by the broker)
 
 
 class ResourceMonitor(threading.Thread):
@@ -155,7 +156,8 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
                  peak_broker_rss_mb=round(monitor.peak_broker_rss / 2**20, 1),
                  stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()},
                  restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
-                 peak_rss_by_component_mb=monitor.peaks_mb(), spool=spool.summary())
+                 peak_rss_by_component_mb=monitor.peaks_mb(), spool=spool.summary(),
+                 published=dict(totals.published))
 
 
 def trial_spool(settings: Settings, folder: Path, count: int, seed: int = 0):

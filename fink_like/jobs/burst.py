@@ -41,6 +41,7 @@ class Burst:
     restarts: int = 0
     lost_offsets: int = 0
     sink_errors: dict = field(default_factory=dict)
+    published: dict = field(default_factory=dict)  # messages per distribution topic
 
 
 def run_burst(settings: Settings, root: Path, count: int, target: float = 30.0,
@@ -72,4 +73,5 @@ def run_burst(settings: Settings, root: Path, count: int, target: float = 30.0,
                  met_target=met, cpu_seconds=round(cpu, 1), peak_rss_mb=round(peak, 1),
                  peak_rss_by_component_mb=monitor.peaks_mb(), spool=spool.summary(),
                  stages={k: round(v, 2) for k, v in totals.stage_seconds.items()}, batches=totals.batches,
-                 restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors))
+                 restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
+                 published=dict(totals.published))
