@@ -193,18 +193,29 @@ def consume(topics: list[str], conf: dict, *, group: str | None = None, from_beg
     Stops after ``max_alerts`` alerts, or after ``idle_timeout`` seconds without any;
     runs forever when both are None. Other keyword arguments go to :class:`AlertConsumer`.
     """
-    seen = 0
     with AlertConsumer(topics, conf, group=group, from_beginning=from_beginning, **kwargs) as consumer:
+        for alerts in polled_batches(consumer, max_alerts=max_alerts, idle_timeout=idle_timeout, batch=batch):
+            yield from alerts
+
+
+def polled_batches(consumer: AlertConsumer, *, max_alerts: int | None = None, idle_timeout: float | None = None,
+                   batch: int = 100) -> Iterator[list[Alert]]:
+    """Batches of ``consumer.poll``; a batch's offsets are committed when the next is asked for.
+
+    Stops after ``max_alerts`` messages, or after ``idle_timeout`` seconds without any;
+    runs forever when both are None. A caller that stops early leaves its last batch
+    uncommitted, so it is read again (at-least-once).
+    """
+    seen = 0
+    last = time.monotonic()
+    while max_alerts is None or seen < max_alerts:
+        want = batch if max_alerts is None else min(batch, max_alerts - seen)
+        alerts = consumer.poll(want, timeout=1.0)
+        if not alerts:
+            if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
+                return
+            continue
         last = time.monotonic()
-        while max_alerts is None or seen < max_alerts:
-            want = batch if max_alerts is None else min(batch, max_alerts - seen)
-            alerts = consumer.poll(want, timeout=1.0)
-            if not alerts:
-                if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
-                    return
-                continue
-            last = time.monotonic()
-            for alert in alerts:
-                yield alert
-            seen += len(alerts)
-            consumer.commit(alerts)
+        yield alerts
+        seen += len(alerts)
+        consumer.commit(alerts)
