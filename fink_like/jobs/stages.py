@@ -191,8 +191,11 @@ class Pipeline:
 
         engine = self._engine(table.schema)
         masks = engine.evaluate(self.filter_view(table, engine))
+        from fink_like.kafka.retention import distribution_retention
+
         published = publish(table, engine, self._kafka_conf(), masks=masks,
-                            schema_topic=self.settings.distribution.schema_topic, stamps=stamps)
+                            schema_topic=self.settings.distribution.schema_topic, stamps=stamps,
+                            retention=distribution_retention(self.settings))
         stats.filter_failures = {f"{f.spec.name}@{f.version}": engine.failures[f.spec.name]
                                  for f in engine.filters if f.spec.name in engine.failures}
         stats.filter_failures.update(engine.load_failures)
