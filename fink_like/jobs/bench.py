@@ -25,6 +25,8 @@ from fink_like.config import Settings
 from fink_like.errors import FinkLikeError
 
 log = logging.getLogger(__name__)
+RETENTION = 120.0
+"""distribution.retention_seconds of a trial when the configuration sets none."""
 
 
 @dataclass
@@ -126,6 +128,8 @@ def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
     data["input"]["topic_pattern"] = None
     for spec in data["distribution"]["filters"]:
         spec["topic"] = f"bench-{index}-{spec['topic']}"
+    # Nobody reads a trial's topics: keep the embedded broker's memory bounded in long trials.
+    data["distribution"]["retention_seconds"] = data["distribution"].get("retention_seconds") or RETENTION
     return Settings.model_validate(data)
 
 
@@ -193,8 +197,8 @@ def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
     from fink_like.kafka.retention import split_segment
 
     conf = client_conf(settings.kafka, bootstrap)
-    bases = set(settings.input.topics)
-    topics = [*settings.input.topics, *(f.topic for f in settings.distribution.filters)]
+    bases = {*settings.input.topics, *(f.topic for f in settings.distribution.filters)}
+    topics = list(bases)
     try:
         topics += [t for t in list_topics(conf) if (split_segment(t) or ("",))[0] in bases]
         delete_topics(conf, topics)
