@@ -133,22 +133,44 @@ def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
     return Settings.model_validate(data)
 
 
-def run_trial(settings: Settings, root: Path, index: int, rate: float, duration: float,
-              p95_target: float, keep_data: bool = False, seed: int = 0) -> Trial:
-    """Replay ``rate * duration`` alerts at ``rate`` from a spool written first, and measure."""
+@dataclass
+class Measured:
+    """One spooled run of the main job and what it cost (:func:`spooled_run`)."""
+
+    result: object            # fink_like.jobs.main_job.RunResult
+    cpu_seconds: float
+    wall_seconds: float
+    peak_rss_mb: float
+    peaks_mb: dict            # ResourceMonitor.peaks_mb()
+    spool: dict               # Spool.summary()
+
+
+def spooled_run(settings: Settings, root: Path, index: int, count: int, rate: float | None,
+                timeout: float, keep_data: bool = False, seed: int = 0) -> Measured:
+    """Spool ``count`` alerts, then replay them at ``rate`` (None: at once) through the main
+    job, under a :class:`ResourceMonitor`; the spool is deleted after unless ``keep_data``."""
     from fink_like.jobs.main_job import RunOptions, run_broker
 
     s = trial_settings(settings, root, index)
-    spool = trial_spool(settings, root / f"trial-{index}", max(int(rate * duration), 1), seed)
+    spool = trial_spool(settings, root / f"trial-{index}", count, seed)
     try:
         monitor = ResourceMonitor()
         monitor.start()
         result = run_broker(s, RunOptions(data_dir="", rate=rate, messages=spool_batches(s, spool),
-                                          progress=False, timeout=max(600.0, 10 * duration)))
+                                          progress=False, timeout=timeout))
         cpu, wall, peak = monitor.stop()
     finally:
         if not keep_data:
             spool.delete()
+    return Measured(result, cpu, wall, peak, monitor.peaks_mb(), spool.summary())
+
+
+def run_trial(settings: Settings, root: Path, index: int, rate: float, duration: float,
+              p95_target: float, keep_data: bool = False, seed: int = 0) -> Trial:
+    """Replay ``rate * duration`` alerts at ``rate`` from a spool written first, and measure."""
+    run = spooled_run(settings, root, index, max(int(rate * duration), 1), rate,
+                      max(600.0, 10 * duration), keep_data, seed)
+    result, cpu, wall = run.result, run.cpu_seconds, run.wall_seconds
     sustained = result.totals.consumed / result.wall_seconds if result.wall_seconds else 0.0
     latency = {k: round(v, 2) for k, v in result.totals.latency_percentiles().items()}
     totals = result.totals
@@ -156,11 +178,11 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
           and totals.restarts == 0 and not totals.sink_errors)
     return Trial(rate=rate, alerts=result.totals.consumed, sustained_rate=round(sustained, 1),
                  latency=latency, cpu_seconds=round(cpu, 1), cpu_percent=round(100 * cpu / wall, 1),
-                 peak_rss_mb=round(peak, 1), sustainable=ok,
-                 peak_broker_rss_mb=round(monitor.peak_broker_rss / 2**20, 1),
+                 peak_rss_mb=round(run.peak_rss_mb, 1), sustainable=ok,
+                 peak_broker_rss_mb=run.peaks_mb["broker"],
                  stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()},
                  restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
-                 peak_rss_by_component_mb=monitor.peaks_mb(), spool=spool.summary(),
+                 peak_rss_by_component_mb=run.peaks_mb, spool=run.spool,
                  published=dict(totals.published))
 
 

@@ -47,20 +47,10 @@ class Burst:
 def run_burst(settings: Settings, root: Path, count: int, target: float = 30.0,
               keep_data: bool = False, seed: int = 0) -> Burst:
     """Send ``count`` alerts at once into the running main job and measure until all are processed."""
-    from fink_like.jobs.bench import ResourceMonitor, spool_batches, trial_settings, trial_spool
-    from fink_like.jobs.main_job import RunOptions, run_broker
+    from fink_like.jobs.bench import spooled_run
 
-    s = trial_settings(settings, root, 0)
-    spool = trial_spool(settings, root / "trial-0", count, seed)
-    try:
-        monitor = ResourceMonitor()
-        monitor.start()
-        result = run_broker(s, RunOptions(data_dir="", rate=None, messages=spool_batches(s, spool),
-                                          progress=False, timeout=max(600.0, 20 * target)))
-        cpu, _wall, peak = monitor.stop()
-    finally:
-        if not keep_data:
-            spool.delete()
+    run = spooled_run(settings, root, 0, count, None, max(600.0, 20 * target), keep_data, seed)
+    result = run.result
     totals = result.totals
     latency = {k: round(v, 2) for k, v in totals.latency_percentiles().items()}
     if totals.latencies:
@@ -70,8 +60,8 @@ def run_burst(settings: Settings, root: Path, count: int, target: float = 30.0,
     return Burst(alerts=totals.consumed, produce_seconds=round(result.replay_seconds, 2),
                  produce_rate=round(result.produced / result.replay_seconds, 1) if result.replay_seconds else 0.0,
                  processed_seconds=round(result.wall_seconds, 2), latency=latency, target_seconds=target,
-                 met_target=met, cpu_seconds=round(cpu, 1), peak_rss_mb=round(peak, 1),
-                 peak_rss_by_component_mb=monitor.peaks_mb(), spool=spool.summary(),
+                 met_target=met, cpu_seconds=round(run.cpu_seconds, 1), peak_rss_mb=round(run.peak_rss_mb, 1),
+                 peak_rss_by_component_mb=run.peaks_mb, spool=run.spool,
                  stages={k: round(v, 2) for k, v in totals.stage_seconds.items()}, batches=totals.batches,
                  restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
                  published=dict(totals.published))

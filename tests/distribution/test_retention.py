@@ -19,6 +19,15 @@ from fink_like.kafka.retention import (
 NOW = 1_700_000_000.0
 
 
+def _read(client, count: int) -> list:
+    got = []
+    while len(got) < count:
+        polled = client.poll(10, timeout=5.0)
+        assert polled, f"only {len(got)} of {count} alerts read"
+        got += polled
+    return got
+
+
 def test_only_time_segments_older_than_the_retention_expire():
     retention = 400.0                      # slices of 100 s
     current = int(NOW // 100)
@@ -65,11 +74,7 @@ def test_published_segments_are_read_in_order_and_expired_ones_deleted(enriched,
     expected_first = [str(a) for a in batch.column("alert_id").to_pylist()]
     with AlertConsumer([topic], conf, from_beginning=True, schema_topic=schema_topic) as client:
         assert client._assigned == [old, segment]
-        got = []
-        while len(got) < 8:
-            polled = client.poll(10, timeout=5.0)
-            assert polled, f"only {len(got)} of 8 alerts read"
-            got += polled
+        got = _read(client, 8)
         assert sorted(a.key for a in got) == sorted(expected_first)
         assert {a.topic for a in got} == {segment}
 
@@ -86,9 +91,5 @@ def test_published_segments_are_read_in_order_and_expired_ones_deleted(enriched,
         publish(batch.slice(0, 3), publish_into, conf, schema_topic=schema_topic)
         client.refresh_segments()
         assert client._assigned == [segment, later]
-        more = []
-        while len(more) < 3:
-            polled = client.poll(10, timeout=5.0)
-            assert polled, f"only {len(more)} of 3 alerts of the new segment read"
-            more += polled
+        more = _read(client, 3)
         assert [a.topic for a in more] == [later] * 3
