@@ -94,6 +94,8 @@ class AlertConsumer:
         self.registry = SchemaRegistry(schema_dirs, self.conf, schema_topic)
         self.reader_schema = reader_schema
         self.skipped = 0
+        self.ends: dict[tuple[str, int], int] = {}  # (topic, partition) -> end offset at assignment
+        self._start: dict[tuple[str, int], int] = {}
         reset = "earliest" if from_beginning else "latest"
         self._consumer = Consumer(quiet({**self.conf, "group.id": self.group, "enable.auto.commit": False,
                                          "auto.offset.reset": reset, "enable.partition.eof": False}))
@@ -122,12 +124,29 @@ class AlertConsumer:
         probe = offsets_consumer(self.conf)
         try:
             for tp in committed:
+                low, high = partition_watermarks(probe, tp.topic, tp.partition)
+                self.ends[(tp.topic, tp.partition)] = high
                 if tp.offset < 0:
-                    low, high = partition_watermarks(probe, tp.topic, tp.partition)
                     tp.offset = low if from_beginning else high
         finally:
             probe.close()
+        self._start = {(tp.topic, tp.partition): tp.offset for tp in committed}
         self._consumer.assign(committed)
+
+    def behind(self) -> list[str]:
+        """``topic[partition]`` of each assigned partition not yet read up to its end at assignment.
+
+        The ends are the probed high watermarks (:func:`fink_like.kafka.admin.partition_watermarks`)
+        taken when the partitions were assigned; the position counts skipped messages too.
+        """
+        from confluent_kafka import TopicPartition
+
+        if not self.ends:
+            return []
+        positions = self._consumer.position([TopicPartition(t, p) for t, p in self.ends])
+        done = {(tp.topic, tp.partition): tp.offset for tp in positions}
+        return [f"{t}[{p}]" for (t, p), end in sorted(self.ends.items())
+                if max(done[(t, p)], self._start[(t, p)]) < end]  # position < 0: nothing read yet
 
     def received(self, max_messages: int = 100, timeout: float = 1.0) -> list:
         """Up to ``max_messages`` raw messages; retriable errors skipped, others raised in plain words."""
@@ -187,20 +206,34 @@ class AlertConsumer:
 
 def consume(topics: list[str], conf: dict, *, group: str | None = None, from_beginning: bool = False,
             max_alerts: int | None = None, idle_timeout: float | None = None, batch: int = 100,
-            **kwargs) -> Iterator[Alert]:
+            until_end: bool = False, **kwargs) -> Iterator[Alert]:
     """Iterate over decoded alerts; offsets of a batch are committed once it is consumed.
 
     Stops after ``max_alerts`` alerts, or after ``idle_timeout`` seconds without any;
-    runs forever when both are None. Other keyword arguments go to :class:`AlertConsumer`.
+    runs forever when both are None. With ``until_end``, stops as soon as every partition
+    is read up to the end it had when the partitions were assigned (deterministic, what
+    tests and exports want); ``idle_timeout`` then bounds a stall: reaching it before the
+    end raises KafkaError naming the partitions left behind. Other keyword arguments go
+    to :class:`AlertConsumer`.
     """
+    if until_end and kwargs.get("balance"):
+        raise KafkaError("until_end needs assigned partitions: it cannot be combined with balance=True")
     seen = 0
     with AlertConsumer(topics, conf, group=group, from_beginning=from_beginning, **kwargs) as consumer:
         last = time.monotonic()
         while max_alerts is None or seen < max_alerts:
+            if until_end and not consumer.behind():
+                return
             want = batch if max_alerts is None else min(batch, max_alerts - seen)
+            skipped = consumer.skipped
             alerts = consumer.poll(want, timeout=1.0)
+            if skipped != consumer.skipped:  # undecodable messages are progress too
+                last = time.monotonic()
             if not alerts:
                 if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
+                    if until_end:
+                        raise KafkaError(f"nothing received for {idle_timeout:.0f} s before the end of "
+                                         f"{', '.join(consumer.behind())}")
                     return
                 continue
             last = time.monotonic()
