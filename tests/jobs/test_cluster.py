@@ -23,7 +23,7 @@ from fink_like.client import consume
 from fink_like.config import EMBEDDED_CONFIG, load_settings
 from fink_like.errors import ConfigError
 from fink_like.jobs import lake
-from fink_like.jobs.cluster import LocalCluster, check_master
+from fink_like.jobs.cluster import ClusterError, LocalCluster, check_master
 from fink_like.jobs.driver import run_job
 from fink_like.kafka.conf import client_conf
 from fink_like.kafka.embedded import free_port
@@ -145,6 +145,47 @@ def test_kill_9_of_a_worker_mid_stream(cluster, kafka_bootstrap, fresh_topic, sh
     assert got["raw"] == sorted(int(m.key) for m in alerts), "raw lake: every alert exactly once"
     assert sorted(got["science"]["alert_id"]) == got["raw"], "science lake: every alert exactly once"
     assert len(got["archive"]) == len(alerts), "archive: one row per alert"
+
+
+def test_a_master_that_cannot_bind_is_restarted_on_new_ports(tmp_path, monkeypatch, caplog):
+    """The free port is taken before the master binds it (Spark's own port retries off): a new one is used."""
+    import socket
+
+    import fink_like.jobs.cluster as cluster_module
+
+    monkeypatch.setenv("SPARK_MASTER_OPTS", "-Dspark.port.maxRetries=0")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(cluster_module, "free_port", lambda: next(ports, None) or free_port())
+        settings = load_settings(None, env={}, overrides={"cluster": {"state_dir": str(tmp_path), "workers": 1,
+                                                                      "worker_memory": "512m"}})
+        local = LocalCluster(settings.cluster)
+        try:
+            url = local.start()
+            assert url != f"spark://127.0.0.1:{taken.getsockname()[1]}"
+            assert local.status()["master"] == url
+        finally:
+            local.stop()
+    retried = [r.getMessage() for r in caplog.records if "could not bind" in r.getMessage()]
+    assert len(retried) == 1 and "attempt 2 of 3" in retried[0]
+
+
+def test_a_taken_master_port_of_the_settings_is_one_clear_error(tmp_path):
+    """``cluster.master_port`` is the user's: Spark moving off it is refused, naming the key."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = load_settings(None, env={}, overrides={"cluster": {"state_dir": str(tmp_path), "workers": 1,
+                                                                      "master_port": port}})
+        local = LocalCluster(settings.cluster)
+        with pytest.raises(ClusterError, match=f"cluster.master_port {port} is taken"):
+            local.start()
+    assert local.status() is None and not list(tmp_path.glob("*.pid")), "nothing left running"
 
 
 def test_an_unreachable_master_is_one_clear_error():
