@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        if not getattr(args, "handler", None):
-            parser.print_help()
+        if not getattr(args, "handler", None):  # a command without its action shows its own help
+            getattr(args, "help_parser", parser).print_help()
             return 2
         setup_logging(args.log_level)
         settings = load_settings(settings_file(args.config))

@@ -46,20 +46,12 @@ def register(sub) -> None:
     ret = actions.add_parser("retrain", help="train a new model version on simulated + labelled alerts")
     _module_flag(ret)
     ret.set_defaults(handler=run_retrain)
-    p.set_defaults(handler=_usage(p))
+    p.set_defaults(help_parser=p)  # no action: main() prints this help, exit 2
 
 
 def _module_flag(parser) -> None:
     parser.add_argument("--module", default="snia", metavar="NAME",
                         help="science module implementing active learning (default snia)")
-
-
-def _usage(parser):
-    def handler(args, settings) -> int:
-        parser.print_help()
-        return 2
-
-    return handler
 
 
 def learner_for(name: str, settings):

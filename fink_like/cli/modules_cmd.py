@@ -40,7 +40,7 @@ def register(sub) -> None:
     from fink_like.cli import evaluate_cmd
 
     evaluate_cmd.register(actions)
-    p.set_defaults(handler=_usage(p))
+    p.set_defaults(help_parser=p)  # no action: main() prints this help, exit 2
 
 
 def _common(parser, input_required: bool = False) -> None:
@@ -49,13 +49,6 @@ def _common(parser, input_required: bool = False) -> None:
     parser.add_argument("--params", metavar="JSON",
                         help="module parameters as JSON, or @FILE (YAML/JSON); default: the "
                              "module's params in science.modules of the configuration")
-
-
-def _usage(parser):
-    def handler(args, settings) -> int:
-        parser.print_help()
-        return 2
-    return handler
 
 
 def run_list(args, settings) -> int:

@@ -218,26 +218,41 @@ def consume(topics: list[str], conf: dict, *, group: str | None = None, from_beg
     """
     if until_end and kwargs.get("balance"):
         raise KafkaError("until_end needs assigned partitions: it cannot be combined with balance=True")
-    seen = 0
     with AlertConsumer(topics, conf, group=group, from_beginning=from_beginning, **kwargs) as consumer:
-        last = time.monotonic()
-        while max_alerts is None or seen < max_alerts:
-            if until_end and not consumer.behind():
-                return
-            want = batch if max_alerts is None else min(batch, max_alerts - seen)
-            skipped = consumer.skipped
-            alerts = consumer.poll(want, timeout=1.0)
-            if skipped != consumer.skipped:  # undecodable messages are progress too
-                last = time.monotonic()
-            if not alerts:
-                if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
-                    if until_end:
-                        raise KafkaError(f"nothing received for {idle_timeout:.0f} s before the end of "
-                                         f"{', '.join(consumer.behind())}")
-                    return
-                continue
+        for alerts in polled_batches(consumer, max_alerts=max_alerts, idle_timeout=idle_timeout, batch=batch,
+                                     until_end=until_end):
+            yield from alerts
+
+
+def polled_batches(consumer: AlertConsumer, *, max_alerts: int | None = None, idle_timeout: float | None = None,
+                   batch: int = 100, until_end: bool = False) -> Iterator[list[Alert]]:
+    """Batches of ``consumer.poll``; a batch's offsets are committed when the next is asked for.
+
+    Stops after ``max_alerts`` messages, or after ``idle_timeout`` seconds without any;
+    runs forever when both are None. With ``until_end``, stops once every partition is
+    read up to its end at assignment (:meth:`AlertConsumer.behind`), and reaching
+    ``idle_timeout`` first raises KafkaError naming the partitions left behind. A
+    caller that stops early leaves its last batch uncommitted, so it is read again
+    (at-least-once).
+    """
+    seen = 0
+    last = time.monotonic()
+    while max_alerts is None or seen < max_alerts:
+        if until_end and not consumer.behind():
+            return
+        want = batch if max_alerts is None else min(batch, max_alerts - seen)
+        skipped = consumer.skipped
+        alerts = consumer.poll(want, timeout=1.0)
+        if skipped != consumer.skipped:  # undecodable messages are progress too
             last = time.monotonic()
-            for alert in alerts:
-                yield alert
-            seen += len(alerts)
-            consumer.commit(alerts)
+        if not alerts:
+            if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
+                if until_end:
+                    raise KafkaError(f"nothing received for {idle_timeout:.0f} s before the end of "
+                                     f"{', '.join(consumer.behind())}")
+                return
+            continue
+        last = time.monotonic()
+        yield alerts
+        seen += len(alerts)
+        consumer.commit(alerts)

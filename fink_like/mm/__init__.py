@@ -5,5 +5,6 @@ and :mod:`~fink_like.mm.skymap` (localisations), :mod:`~fink_like.mm.store` (ver
 :mod:`~fink_like.mm.match` (the one matching rule), :mod:`~fink_like.mm.retro` (the
 archive search), :mod:`~fink_like.mm.ingest` and :mod:`~fink_like.mm.listen` (the
 commands' loop). The live matcher is the ``mm`` science module (``science_modules/mm``).
-See ``docs/multimessenger.md``.
+The geometry underneath (distances, projections, sky maps and credible regions) is
+:mod:`fink_like.sky`'s. See ``docs/multimessenger.md``.
 """

@@ -10,11 +10,10 @@ stores the same record and the same matches.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Iterable
 
-from fink_like.client.consumer import Alert, AlertConsumer
+from fink_like.client.consumer import Alert, AlertConsumer, polled_batches
 from fink_like.errors import UsageError
 from fink_like.mm.ingest import NoticeIngestor
 
@@ -57,20 +56,9 @@ def replay_files(ingestor: NoticeIngestor, paths: Iterable[str]) -> None:
 def listen(ingestor: NoticeIngestor, conf: dict, topics: list[str], group: str, from_beginning: bool,
            max_notices: int | None = None, idle_timeout: float | None = None) -> None:
     """Apply notices from Kafka until ``max_notices`` or ``idle_timeout`` seconds without one."""
-    seen = 0
     with NoticeConsumer(topics, conf, group=group, from_beginning=from_beginning) as consumer:
-        last = time.monotonic()
-        while max_notices is None or seen < max_notices:
-            want = 50 if max_notices is None else min(50, max_notices - seen)
-            notices = consumer.poll(want, timeout=1.0)
-            if not notices:
-                if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
-                    return
-                continue
-            last = time.monotonic()
+        for notices in polled_batches(consumer, max_alerts=max_notices, idle_timeout=idle_timeout, batch=50):
             for n in notices:
                 origin = {"topic": n.topic, "partition": n.partition, "offset": n.offset, "key": n.key,
                           "timestamp": n["timestamp"]}
                 ingestor.ingest(n["value"], origin)
-            seen += len(notices)
-            consumer.commit(notices)

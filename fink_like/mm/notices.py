@@ -34,8 +34,9 @@ import re
 from dataclasses import dataclass, field
 
 from fink_like.errors import FinkLikeError
-from fink_like.mm.regions import Circle, Ellipse, Region, RegionError, separation_deg
+from fink_like.mm.regions import Circle, Ellipse, Region, RegionError
 from fink_like.mm.skymap import SkyMapError, read_skymap
+from fink_like.sky.cone import separation_deg
 
 MESSENGERS = ("GW", "Neutrino", "EM")
 NEUTRINO_SOURCES = ("icecube", "km3net", "superk", "super-kamiokande")

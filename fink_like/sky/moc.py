@@ -2,8 +2,9 @@
 
 A region comes from an ASCII MOC (``"8/1234 1235 10/99871"``), its JSON form
 (``{"8": [1234, 1235]}``), a list of ``"order/ipix"`` cells, or a file: ``.fits`` (a MOC,
-or with ``probability`` the credible region of a multi-order probability sky map such
-as a gravitational-wave ``*.multiorder.fits``), ``.json`` or ASCII text. Cells are
+or with ``probability`` the credible region of a probability sky map such as a
+gravitational-wave ``*.multiorder.fits``, as :mod:`fink_like.sky.skymap` defines it),
+``.json`` or ASCII text. Cells are
 checked before mocpy sees them (mocpy reads ``30/1`` without complaint), and an empty
 region is an error: a watch list that can never match is a mistake.
 
@@ -24,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from fink_like.errors import ConfigError, require
+from fink_like.sky.skymap import MAX_ORDER, ProbabilityMap
 
-MAX_ORDER = 29
 FILE_SUFFIXES = (".fits", ".fits.gz", ".json", ".txt", ".moc")
 _MAX_RANGE = 10_000_000
 _ORDER_GROUP = re.compile(r"^(\d+)/(.*)$")
@@ -141,14 +142,11 @@ def _read_file(path: Path, probability: float | None) -> SkyRegion:
         raise ConfigError(f"{source} does not exist")
     try:
         if path.name.endswith((".fits", ".fits.gz")):
-            MOC = _mocpy().MOC
-            if probability is not None:
-                if not 0 < probability <= 1:
-                    raise ConfigError(f"{source}: probability must be in (0, 1], not {probability}")
-                moc = MOC.from_multiordermap_fits_file(path, cumul_from=0.0, cumul_to=probability)
-            else:
-                moc = MOC.load(str(path), format="fits")
-            return SkyRegion(moc, source)
+            if probability is None:
+                return SkyRegion(_mocpy().MOC.load(str(path), format="fits"), source)
+            if not 0 < probability <= 1:
+                raise ConfigError(f"{source}: probability must be in (0, 1], not {probability}")
+            return SkyRegion(ProbabilityMap.from_fits(path.read_bytes(), probability).moc(), source)
         text = path.read_text()
         if path.suffix == ".json":
             return SkyRegion.from_cells(_json_cells(json.loads(text), source), source)

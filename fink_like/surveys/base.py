@@ -34,6 +34,12 @@ class SurveyAdapter(ABC):
     name: ClassVar[str]
     """Stable survey tag written to the ``survey`` column (``"ztf"``, ``"lsst"``)."""
 
+    def __getstate__(self):  # only caches: they are rebuilt where the adapter is unpickled
+        return {}
+
+    def __setstate__(self, state):
+        self.__init__()
+
     @staticmethod
     @abstractmethod
     def sniff(value: bytes) -> bool:

@@ -79,12 +79,6 @@ class RubinAdapter(SurveyAdapter):
         self._schemas: dict[int, dict] = {}
         self._views: dict[tuple, dict] = {}
 
-    def __getstate__(self):
-        return {}
-
-    def __setstate__(self, state):
-        self.__init__()
-
     def schema(self, sid: int) -> dict:
         """The parsed schema of one id, loaded from lsst-alert-packet once."""
         parsed = self._schemas.get(sid)

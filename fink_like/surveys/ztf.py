@@ -81,12 +81,6 @@ class ZtfAdapter(SurveyAdapter):
         self._known: list[tuple[str, tuple, dict]] | None = None   # (version, shape, parsed)
         self._named: dict[str, dict] = {}                            # version -> named types
 
-    def __getstate__(self):  # caches are rebuilt where the adapter is unpickled
-        return {}
-
-    def __setstate__(self, state):
-        self.__init__()
-
     def _load_bundled(self) -> list:
         if self._known is None:
             self._known = []

@@ -21,6 +21,7 @@ from fink_like.filters.store import FilterStore
 from fink_like.jobs import lake
 from fink_like.jobs.driver import run_job
 from fink_like.kafka.conf import client_conf
+from fink_like.kafka.embedded import free_port
 from fink_like.notify import Notifier
 from fink_like.simulator import load_messages, replay
 
@@ -126,8 +127,9 @@ def test_filters_go_live_stop_and_fail_alone(spark, job_settings, fresh_topic, s
                             distribution={"schema_topic": topic + ".schemas", "plugin_budget_seconds": 1.0},
                             notifications={"channels": {
                                 "hook": {"kind": "webhook", "url": url},
-                                # an SMTP server that is down: retried, logged, and the stream goes on
-                                "mail": {"kind": "smtp", "host": "127.0.0.1", "port": _closed_port(),
+                                # an SMTP server that is down (nothing listens on that port):
+                                # retried, logged, and the stream goes on
+                                "mail": {"kind": "smtp", "host": "127.0.0.1", "port": free_port(),
                                          "recipients": ["ana@example.org"], "retries": 1,
                                          "backoff_seconds": 0.05, "timeout_seconds": 2}}})
     messages = load_messages(shared_data / "ztf" / "alerts-4.02")[:240]
@@ -180,14 +182,6 @@ def test_filters_go_live_stop_and_fail_alone(spark, job_settings, fresh_topic, s
     assert sorted(str(d.alerts[0]) for d in mail if d.status == "failed") == sorted(want)
     assert sorted(str(d.alerts[0]) for d in mail if d.status == "retry") == sorted(want)
     live.close()
-
-
-def _closed_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_dry_run_selects_what_the_stream_publishes(spark, job_settings, fresh_topic, shared_data,

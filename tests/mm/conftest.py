@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from fink_like.mm.skymap import multiorder_fits
+from fink_like.sky.skymap import multiorder_fits
 
 
 @pytest.fixture

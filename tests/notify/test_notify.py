@@ -5,20 +5,14 @@ retried with backoff and every attempt is in the delivery log; rate limits are l
 """
 
 import json
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fink_like.kafka.embedded import free_port
 from fink_like.notify import Notifier
 from fink_like.notify.dispatcher import TokenBucket
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

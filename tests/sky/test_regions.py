@@ -7,8 +7,9 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 
 from fink_like.errors import ConfigError
-from fink_like.sky import in_any_cone, load_moc, pairs_within
+from fink_like.sky import disc_pixels, in_any_cone, load_moc, pairs_within, separation_deg
 from fink_like.sky.moc import SkyRegion
+from fink_like.sky.skymap import ProbabilityMap
 
 
 def points_around(ra0, dec0, n=4000, spread_deg=2.0, seed=3):
@@ -33,6 +34,17 @@ def test_cones_equal_astropy_separation(ra0, dec0):
         want |= points.separation(SkyCoord(c_ra * u.deg, c_dec * u.deg)).arcsec <= radius
     assert 50 < want.sum() < len(ra)  # both sides of the edge are exercised
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("ra0, dec0", HARD_PLACES)
+def test_separation_and_covering_pixels(ra0, dec0):
+    ra, dec = points_around(ra0, dec0)
+    want = SkyCoord(ra * u.deg, dec * u.deg).separation(SkyCoord(ra0 * u.deg, dec0 * u.deg)).deg
+    assert np.allclose(separation_deg(ra0, dec0, ra, dec), want, rtol=0, atol=1e-12)
+    inside = want <= 1.0
+    pixels = disc_pixels(128, ra0, dec0, 1.0)
+    assert np.all(np.diff(pixels) > 0)
+    assert set(hp.ang2pix(128, ra[inside], dec[inside], nest=True, lonlat=True).tolist()) <= set(pixels.tolist())
 
 
 def test_pairs_within_give_the_separation():
@@ -124,11 +136,15 @@ def test_credible_region_of_a_multi_order_sky_map(tmp_path):
                        "INDXSCHM": "EXPLICIT"})
     table.write(tmp_path / "skymap.multiorder.fits")
     region = load_moc("skymap.multiorder.fits", tmp_path, probability=0.9)
-    # brute force: the most probable cells while their cumulated probability stays within 0.9
+    # brute force: the most probable cells until their cumulated probability reaches 0.9
+    # (a cell is in when the probability of the cells before it is below 0.9)
     ranked = np.argsort(-prob, kind="stable")
-    inside = ranked[np.cumsum(prob[ranked]) <= 0.9]
+    inside = ranked[np.cumsum(prob[ranked]) - prob[ranked] < 0.9]
     ra, dec = hp.pix2ang(2**order, np.arange(npix), nest=True, lonlat=True)
-    assert sorted(inside.tolist()) == [100, 101]
+    assert sorted(inside.tolist()) == [100, 101, 102]
     assert np.array_equal(region.contains(ra, dec), np.isin(np.arange(npix), inside))
+    # the same region as an event's sky map (one definition of a credible region)
+    assert np.array_equal(ProbabilityMap.from_fits((tmp_path / "skymap.multiorder.fits").read_bytes()).contains(ra, dec),
+                          region.contains(ra, dec))
     with pytest.raises(ConfigError, match="probability must be in"):
         load_moc("skymap.multiorder.fits", tmp_path, probability=1.5)

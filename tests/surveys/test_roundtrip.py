@@ -74,3 +74,15 @@ def test_a_batch_container_decodes_to_the_same_records(file_messages, folder):
     for schema_json, pairs in by_schema.items():
         container = batch_container(schema_json, [body for body, _ in pairs])
         assert list(fastavro.reader(io.BytesIO(container))) == [record for _, record in pairs]
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDERS))
+def test_an_unpickled_adapter_starts_with_empty_caches_and_decodes_alike(file_messages, folder):
+    import pickle
+
+    message = file_messages[folder][0]
+    adapter, record = decode_packet(message.value)
+    assert adapter.__dict__ and any(adapter.__dict__.values())   # caches filled by the decode
+    again = pickle.loads(pickle.dumps(adapter))
+    assert type(again) is type(adapter) and not any(again.__dict__.values())
+    assert again.decode(message.value) == record

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fink_like.sky.cone import unit_vectors
+from fink_like.sky.cone import separation_deg, unit_vectors
+from fink_like.sky.projection import tangent_plane
 
 ARCSEC = 1.0 / 3600.0
 
@@ -51,7 +52,7 @@ class Motion:
 def fit_motion(ra, dec, mjd) -> Motion:
     """Least-squares linear motion of detections (at least two, at different times)."""
     ra, dec, mjd = (np.asarray(x, dtype=float) for x in (ra, dec, mjd))
-    xi, eta = _tangent(ra[0], dec[0], ra, dec)
+    xi, eta, _ = tangent_plane(ra[0], dec[0], ra, dec)
     hours = (mjd - mjd[0]) * 24.0
     design = np.column_stack([np.ones_like(hours), hours])
     (x0, vx), *_ = np.linalg.lstsq(design, xi, rcond=None)
@@ -60,15 +61,6 @@ def fit_motion(ra, dec, mjd) -> Motion:
     rate = math.degrees(math.hypot(vx, vy)) * 3600.0
     pa = math.degrees(math.atan2(vx, vy)) % 360.0
     return Motion(rate, pa, float(np.degrees(residual.max())) * 3600.0)
-
-
-def _tangent(ra0, dec0, ra, dec):
-    a0, d0 = math.radians(ra0), math.radians(dec0)
-    r, d = np.radians(ra), np.radians(dec)
-    cos_c = math.sin(d0) * np.sin(d) + math.cos(d0) * np.cos(d) * np.cos(r - a0)
-    xi = np.cos(d) * np.sin(r - a0) / cos_c
-    eta = (math.cos(d0) * np.sin(d) - math.sin(d0) * np.cos(d) * np.cos(r - a0)) / cos_c
-    return xi, eta
 
 
 def pairs(ra, dec, mjd, night, params: LinkParams) -> np.ndarray:
@@ -97,8 +89,7 @@ def _night_pairs(rows: np.ndarray, ra, dec, mjd, params: LinkParams) -> np.ndarr
         return np.empty((0, 2), dtype=np.int64)
     i, j = found[:, 0], found[:, 1]
     dt_h = np.abs(t[j] - t[i]) * 24.0
-    chord = np.linalg.norm(vec[i] - vec[j], axis=1)
-    sep = np.degrees(2 * np.arcsin(np.clip(chord / 2, 0, 1))) * 3600.0
+    sep = separation_deg(ra[rows[i]], dec[rows[i]], ra[rows[j]], dec[rows[j]]) * 3600.0
     ok = (dt_h * 3600.0 >= params.min_dt_s) & (sep >= params.min_sep_arcsec) & (dt_h <= params.max_span_h)
     ok &= sep <= params.max_rate_arcsec_h * dt_h
     i, j = rows[i[ok]], rows[j[ok]]
@@ -160,8 +151,8 @@ def _components_of(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
 
 def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
     """Which members of ``group`` lie within the tolerance of the motion through ``i`` and ``j``."""
-    xi, eta = _tangent(ra[i], dec[i], ra[group], dec[group])
-    xj, ej = _tangent(ra[i], dec[i], np.array([ra[j]]), np.array([dec[j]]))
+    xi, eta, _ = tangent_plane(ra[i], dec[i], ra[group], dec[group])
+    xj, ej, _ = tangent_plane(ra[i], dec[i], np.array([ra[j]]), np.array([dec[j]]))
     span = mjd[j] - mjd[i]
     frac = (mjd[group] - mjd[i]) / span
     miss = np.hypot(xi - frac * xj[0], eta - frac * ej[0])
