@@ -98,6 +98,8 @@ class AlertConsumer:
         self.registry = SchemaRegistry(schema_dirs, self.conf, schema_topic)
         self.reader_schema = reader_schema
         self.skipped = 0
+        self.ends: dict[tuple[str, int], int] = {}  # (topic, partition) -> end offset at assignment
+        self._start: dict[tuple[str, int], int] = {}
         reset = "earliest" if from_beginning else "latest"
         self._consumer_conf = quiet({**self.conf, "group.id": self.group, "enable.auto.commit": False,
                                      "auto.offset.reset": reset, "enable.partition.eof": False})
@@ -149,8 +151,9 @@ class AlertConsumer:
         probe = offsets_consumer(self.conf)
         try:
             for tp in committed:
+                low, high = partition_watermarks(probe, tp.topic, tp.partition)
+                self.ends[(tp.topic, tp.partition)] = high
                 if tp.offset < 0:
-                    low, high = partition_watermarks(probe, tp.topic, tp.partition)
                     tp.offset = low if from_beginning else high
         finally:
             probe.close()
@@ -184,7 +187,7 @@ class AlertConsumer:
         kept = []
         for tp in positions:
             if tp.topic in current:
-                tp.offset = tp.offset if tp.offset >= 0 else self._starts[(tp.topic, tp.partition)]
+                tp.offset = tp.offset if tp.offset >= 0 else self._start[(tp.topic, tp.partition)]
                 kept.append(tp)
         previous, self._consumer = self._consumer, Consumer(self._consumer_conf)
         previous.close()
@@ -196,7 +199,7 @@ class AlertConsumer:
         from fink_like.kafka.admin import offsets_consumer, partition_watermarks
         from fink_like.kafka.retention import closed
 
-        where = {(tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else self._starts[(tp.topic, tp.partition)])
+        where = {(tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else self._start[(tp.topic, tp.partition)])
                  for tp in positions}
         candidates = [t for t in self._assigned if t in topics and closed(t, topics)]
         if not candidates:
@@ -210,8 +213,24 @@ class AlertConsumer:
             probe.close()
 
     def _assign_all(self, partitions: list) -> None:
-        self._starts = {(tp.topic, tp.partition): tp.offset for tp in partitions}
+        self._start = {(tp.topic, tp.partition): tp.offset for tp in partitions}
+        self.ends = {key: end for key, end in self.ends.items() if key in self._start}
         self._consumer.assign(partitions)
+
+    def behind(self) -> list[str]:
+        """``topic[partition]`` of each assigned partition not yet read up to its end at assignment.
+
+        The ends are the probed high watermarks (:func:`fink_like.kafka.admin.partition_watermarks`)
+        taken when the partitions were assigned; the position counts skipped messages too.
+        """
+        from confluent_kafka import TopicPartition
+
+        if not self.ends:
+            return []
+        positions = self._consumer.position([TopicPartition(t, p) for t, p in self.ends])
+        done = {(tp.topic, tp.partition): tp.offset for tp in positions}
+        return [f"{t}[{p}]" for (t, p), end in sorted(self.ends.items())
+                if max(done[(t, p)], self._start[(t, p)]) < end]  # position < 0: nothing read yet
 
     def received(self, max_messages: int = 100, timeout: float = 1.0) -> list:
         """Up to ``max_messages`` raw messages; retriable errors skipped, others raised in plain words."""
@@ -280,32 +299,50 @@ def _gone(err) -> bool:
 
 def consume(topics: list[str], conf: dict, *, group: str | None = None, from_beginning: bool = False,
             max_alerts: int | None = None, idle_timeout: float | None = None, batch: int = 100,
-            **kwargs) -> Iterator[Alert]:
+            until_end: bool = False, **kwargs) -> Iterator[Alert]:
     """Iterate over decoded alerts; offsets of a batch are committed once it is consumed.
 
     Stops after ``max_alerts`` alerts, or after ``idle_timeout`` seconds without any;
-    runs forever when both are None. Other keyword arguments go to :class:`AlertConsumer`.
+    runs forever when both are None. With ``until_end``, stops as soon as every partition
+    is read up to the end it had when the partitions were assigned (deterministic, what
+    tests and exports want); ``idle_timeout`` then bounds a stall: reaching it before the
+    end raises KafkaError naming the partitions left behind. Other keyword arguments go
+    to :class:`AlertConsumer`.
     """
+    if until_end and kwargs.get("balance"):
+        raise KafkaError("until_end needs assigned partitions: it cannot be combined with balance=True")
     with AlertConsumer(topics, conf, group=group, from_beginning=from_beginning, **kwargs) as consumer:
-        for alerts in polled_batches(consumer, max_alerts=max_alerts, idle_timeout=idle_timeout, batch=batch):
+        for alerts in polled_batches(consumer, max_alerts=max_alerts, idle_timeout=idle_timeout, batch=batch,
+                                     until_end=until_end):
             yield from alerts
 
 
 def polled_batches(consumer: AlertConsumer, *, max_alerts: int | None = None, idle_timeout: float | None = None,
-                   batch: int = 100) -> Iterator[list[Alert]]:
+                   batch: int = 100, until_end: bool = False) -> Iterator[list[Alert]]:
     """Batches of ``consumer.poll``; a batch's offsets are committed when the next is asked for.
 
     Stops after ``max_alerts`` messages, or after ``idle_timeout`` seconds without any;
-    runs forever when both are None. A caller that stops early leaves its last batch
-    uncommitted, so it is read again (at-least-once).
+    runs forever when both are None. With ``until_end``, stops once every partition is
+    read up to its end at assignment (:meth:`AlertConsumer.behind`), and reaching
+    ``idle_timeout`` first raises KafkaError naming the partitions left behind. A
+    caller that stops early leaves its last batch uncommitted, so it is read again
+    (at-least-once).
     """
     seen = 0
     last = time.monotonic()
     while max_alerts is None or seen < max_alerts:
+        if until_end and not consumer.behind():
+            return
         want = batch if max_alerts is None else min(batch, max_alerts - seen)
+        skipped = consumer.skipped
         alerts = consumer.poll(want, timeout=1.0)
+        if skipped != consumer.skipped:  # undecodable messages are progress too
+            last = time.monotonic()
         if not alerts:
             if idle_timeout is not None and time.monotonic() - last >= idle_timeout:
+                if until_end:
+                    raise KafkaError(f"nothing received for {idle_timeout:.0f} s before the end of "
+                                     f"{', '.join(consumer.behind())}")
                 return
             continue
         last = time.monotonic()

@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from fink_like.distribution.encoder import Encoder, default_encoder
 from fink_like.distribution.registry import publish_schemas, save
-from fink_like.errors import KafkaError, KafkaUnavailable
-from fink_like.kafka.produce import send
+from fink_like.errors import KafkaUnavailable
+from fink_like.kafka.produce import Delivery, confirm, producer_for, send
 from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,6 @@ FILTER_HEADER = "fink_like.filter"
 VERSION_HEADER = "fink_like.filter_version"
 _PUBLISHED: set[tuple[str, str, int]] = set()   # (servers, schema topic, id) already on Kafka
 _ENSURED: set[tuple[str, str]] = set()           # (servers, topic) known to exist
-
-
-def producer_for(conf: dict):
-    """The process's producer for distribution messages (``fink_like.kafka.produce``), lz4."""
-    from fink_like.kafka.produce import producer_for as shared
-
-    return shared(conf, **{"compression.type": "lz4"})
 
 
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
@@ -102,12 +95,7 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
     retry(lambda: _ensure(conf, topics, schema_topic), "kafka topics", transient=(KafkaUnavailable,))
     _register(producer, conf, schema_topic, schemas, schema_dir, timeout)
     counts = {}
-    failures: list[str] = []
-
-    def report(err, msg):
-        if err is not None:
-            failures.append(f"{msg.topic()}: {err.str() if hasattr(err, 'str') else err}")
-
+    report = Delivery()
     for f in filters:
         topic, segment = f"{topic_prefix or ''}{f.spec.topic}", names[f.spec.name]
         messages = encoded.get(bool(f.spec.cutouts), {})
@@ -116,10 +104,7 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
             key, value = messages[row]
             send(producer, segment, value, key=key, on_delivery=report, headers=headers)
         counts[topic] = counts.get(topic, 0) + len(selected[f.spec.name])
-    left = producer.flush(timeout)
-    if failures or left:
-        detail = failures[0] if failures else f"{left} message(s) not acknowledged within {timeout:.0f}s"
-        raise KafkaError(f"publishing failed ({len(failures)} delivery error(s)): {detail}")
+    confirm(producer, report, timeout, conf)
     return counts
 
 
