@@ -184,6 +184,11 @@ class DistributionSettings(Section):
     check_max_ms_per_alert: float = Field(default=1.0, gt=0)
     # Known classes for the dry run's purity estimate (columns objectId, tns).
     labels_file: str = "../shared/data/labelled/label_tables/ztf_tns_crossmatch.csv"
+    # Embedded broker only (it cannot expire records): each topic T is written as time
+    # segments T.<n> and segments older than this are deleted, read or not, as Kafka's
+    # retention.ms would (fink_like.kafka.retention.TimeRetention). null: kept in memory
+    # until the broker stops. Ignored with an external Kafka, which has its own retention.
+    retention_seconds: float | None = Field(default=None, gt=0)
 
 
 class ChannelSettings(Section):

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fink_like.cli.args import positive_float, positive_int, rates
+from fink_like.errors import UsageError
 
 
 def register(sub) -> None:
@@ -26,61 +27,76 @@ def register(sub) -> None:
     p.add_argument("--search", action="store_true",
                    help="after --rates, multiply the rate by 1.5 until a trial is not sustainable")
     p.add_argument("--max-trials", type=positive_int, default=6, metavar="N")
-    p.add_argument("--output", default="var/bench/pipeline.json", metavar="FILE", help="JSON results file")
+    p.add_argument("--burst", type=positive_int, default=None, metavar="N",
+                   help="instead of rate trials: send N alerts at once (a Rubin visit is ~10,000) into "
+                        "the running main job and measure until the last is processed")
+    p.add_argument("--burst-target", type=positive_float, default=30.0, metavar="SECONDS",
+                   help="a burst meets the target when every alert is processed within this (default 30)")
+    p.add_argument("--output", default=None, metavar="FILE",
+                   help="JSON results file (default var/bench/pipeline.json, var/bench/burst.json with --burst)")
     p.add_argument("--keep-data", action="store_true",
-                   help="keep each trial's lake, archive and checkpoints under var/bench/<time>/ "
+                   help="keep each trial's alert spool, lake, archive and checkpoints under var/bench/<time>/ "
                         "(by default they are removed after the trial: several GB each)")
     p.set_defaults(handler=run)
 
 
 def run(args, settings) -> int:
-    from fink_like.jobs.bench import decode_ceiling, load_alerts_for, trial_settings
+    from fink_like.jobs.bench import ceiling_messages, decode_ceiling, trial_settings
     from fink_like.kafka.embedded import embedded_for_run
 
+    if args.burst and args.search:
+        raise UsageError("bench: --burst and --search are separate benchmarks, give one")
     root = Path("var/bench") / time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    rates = list(args.rates)
-    needed = int(max(rates) * args.duration * (1.5 ** (args.max_trials if args.search else 0)))
-    alerts = load_alerts_for(settings.simulator.data_dir, min(needed, 200_000))
-    ceiling = decode_ceiling([m.value for m in alerts[:400]])
-
-    try:
-        with embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
-            trials = _trials(args, settings, root, alerts, rates, bootstrap)
-    finally:
-        if not args.keep_data:
-            shutil.rmtree(root, ignore_errors=True)
-    sustainable = [t.rate for t in trials if t.sustainable]
+    ceiling = decode_ceiling(ceiling_messages(settings.simulator.data_dir))
     result = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": f"{platform.node()} {psutil_cpus()} cores",
-        "duration_s": args.duration,
-        "p95_target_s": args.p95_target,
         "ceiling_fastavro_decode_alerts_per_s_one_core": round(ceiling, 1),
-        "trials": [asdict(t) for t in trials],
-        "highest_sustainable_rate": max(sustainable) if sustainable else None,
     }
-    out = Path(args.output)
+    try:
+        with embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
+            if args.burst:
+                result.update(_burst(args, settings, root, bootstrap))
+            else:
+                result.update(_rates(args, settings, root, bootstrap))
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(root, ignore_errors=True)
+    out = Path(args.output or ("var/bench/burst.json" if args.burst else "var/bench/pipeline.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     return 0
 
 
-def _trials(args, settings, root, alerts, rates, bootstrap: str) -> list:
+def _rates(args, settings, root, bootstrap: str) -> dict:
     from fink_like.jobs.bench import drop_trial, run_trial, trial_settings
 
-    trials = []
+    rates, trials = list(args.rates), []
     while rates and len(trials) < args.max_trials:
         rate = rates.pop(0)
         index = len(trials)
-        trial = run_trial(settings, root, index, rate, args.duration, alerts, args.p95_target)
+        trial = run_trial(settings, root, index, rate, args.duration, args.p95_target, args.keep_data)
         trials.append(trial)
         if not args.keep_data:
             drop_trial(trial_settings(settings, root, index), bootstrap, root / f"trial-{index}")
         print(json.dumps(asdict(trial)), flush=True)
         if args.search and not rates and trial.sustainable:
             rates.append(round(rate * 1.5))
-    return trials
+    sustainable = [t.rate for t in trials if t.sustainable]
+    return {"duration_s": args.duration, "p95_target_s": args.p95_target,
+            "trials": [asdict(t) for t in trials],
+            "highest_sustainable_rate": max(sustainable) if sustainable else None}
+
+
+def _burst(args, settings, root, bootstrap: str) -> dict:
+    from fink_like.jobs.bench import drop_trial, trial_settings
+    from fink_like.jobs.burst import run_burst
+
+    burst = run_burst(settings, root, args.burst, args.burst_target, args.keep_data)
+    if not args.keep_data:
+        drop_trial(trial_settings(settings, root, 0), bootstrap, root / "trial-0")
+    return {"burst": asdict(burst)}
 
 
 def psutil_cpus() -> int:

@@ -12,13 +12,14 @@ version; 0 for a filter of the settings file).
 from __future__ import annotations
 
 import logging
+import time
 
 import pyarrow as pa
 
 from fink_like.distribution.encoder import Encoder, default_encoder
 from fink_like.distribution.registry import publish_schemas, save
-from fink_like.errors import KafkaError, KafkaUnavailable
-from fink_like.kafka.produce import send
+from fink_like.errors import KafkaUnavailable
+from fink_like.kafka.produce import Delivery, confirm, producer_for, send
 from fink_like.retry import retry
 
 log = logging.getLogger(__name__)
@@ -29,17 +30,11 @@ _PUBLISHED: set[tuple[str, str, int]] = set()   # (servers, schema topic, id) al
 _ENSURED: set[tuple[str, str]] = set()           # (servers, topic) known to exist
 
 
-def producer_for(conf: dict):
-    """The process's producer for distribution messages (``fink_like.kafka.produce``), lz4."""
-    from fink_like.kafka.produce import producer_for as shared
-
-    return shared(conf, **{"compression.type": "lz4"})
-
-
 def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None, *,
             schema_topic: str = DEFAULT_SCHEMA_TOPIC, schema_dir: str | None = None,
             encoder: Encoder | None = None, timeout: float = 60.0,
-            stamps: list[dict] | None = None, masks: dict | None = None) -> dict[str, int]:
+            stamps: list[dict] | None = None, masks: dict | None = None,
+            retention: float | None = None) -> dict[str, int]:
     """Evaluate every filter once, encode the selected alerts and produce them.
 
     Parameters
@@ -60,6 +55,10 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
         (:class:`fink_like.surveys.Decoded`), so thin messages need no second decode.
     masks
         The engine's masks for ``table`` when the caller has evaluated them already.
+    retention
+        When set (embedded broker, ``distribution.retention_seconds``), each topic is
+        written to its current time segment (:func:`fink_like.kafka.retention.time_segment`);
+        counts stay keyed by the topic itself.
 
     Returns
     -------
@@ -90,29 +89,29 @@ def publish(table: pa.Table, engine, conf: dict, topic_prefix: str | None = None
             encoded[cutouts] = {row: (k, v) for row, k, v in zip(batch.rows, batch.keys, batch.values)}
             schemas.update(batch.schemas)
     producer = producer_for(conf)
-    topics = [f"{topic_prefix or ''}{f.spec.topic}" for f in filters]
+    now = time.time()
+    names = {f.spec.name: _target(f"{topic_prefix or ''}{f.spec.topic}", now, retention) for f in filters}
+    topics = list(names.values())
     retry(lambda: _ensure(conf, topics, schema_topic), "kafka topics", transient=(KafkaUnavailable,))
     _register(producer, conf, schema_topic, schemas, schema_dir, timeout)
     counts = {}
-    failures: list[str] = []
-
-    def report(err, msg):
-        if err is not None:
-            failures.append(f"{msg.topic()}: {err.str() if hasattr(err, 'str') else err}")
-
+    report = Delivery()
     for f in filters:
-        topic = f"{topic_prefix or ''}{f.spec.topic}"
+        topic, segment = f"{topic_prefix or ''}{f.spec.topic}", names[f.spec.name]
         messages = encoded.get(bool(f.spec.cutouts), {})
         headers = [(FILTER_HEADER, f.spec.name.encode()), (VERSION_HEADER, str(f.version).encode())]
         for row in selected[f.spec.name]:
             key, value = messages[row]
-            send(producer, topic, value, key=key, on_delivery=report, headers=headers)
+            send(producer, segment, value, key=key, on_delivery=report, headers=headers)
         counts[topic] = counts.get(topic, 0) + len(selected[f.spec.name])
-    left = producer.flush(timeout)
-    if failures or left:
-        detail = failures[0] if failures else f"{left} message(s) not acknowledged within {timeout:.0f}s"
-        raise KafkaError(f"publishing failed ({len(failures)} delivery error(s)): {detail}")
+    confirm(producer, report, timeout, conf)
     return counts
+
+
+def _target(topic: str, now: float, retention: float | None) -> str:
+    from fink_like.kafka.retention import time_segment
+
+    return time_segment(topic, now, retention) if retention else topic
 
 
 def _ensure(conf: dict, topics: list[str], schema_topic: str) -> None:

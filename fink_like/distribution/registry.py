@@ -101,18 +101,15 @@ def save(schema: dict, folder: str | os.PathLike) -> Path:
 
 def publish_schemas(producer, topic: str, schemas: dict[int, dict], timeout: float = 30.0) -> None:
     """Write schemas to the compacted schema topic and wait until each is acknowledged."""
-    failures = []
+    from fink_like.kafka.produce import Delivery, confirm, send
 
-    def report(err, msg):
-        if err is not None:
-            failures.append(str(err))
-
+    report = Delivery()
     for sid, schema in schemas.items():
-        producer.produce(topic, key=str(sid).encode(), value=canonical_json(schema).encode(), on_delivery=report)
-    left = producer.flush(timeout)
-    if failures or left:
-        raise KafkaError(f"could not publish {len(schemas)} schema(s) to topic {topic}: "
-                         f"{failures[0] if failures else f'{left} not acknowledged in {timeout:.0f}s'}")
+        send(producer, topic, canonical_json(schema).encode(), key=str(sid).encode(), on_delivery=report)
+    try:
+        confirm(producer, report, timeout)
+    except KafkaError as exc:
+        raise KafkaError(f"could not publish {len(schemas)} schema(s) to topic {topic}: {exc}") from exc
 
 
 def ensure_schema_topic(conf: dict, topic: str, timeout: float = 10.0) -> bool:

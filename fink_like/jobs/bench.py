@@ -26,6 +26,8 @@ from fink_like.errors import FinkLikeError
 from fink_like.jobs.cpu_tree import CpuTree
 
 log = logging.getLogger(__name__)
+RETENTION = 120.0
+"""distribution.retention_seconds of a trial when the configuration sets none."""
 
 
 @dataclass
@@ -43,41 +45,55 @@ class Trial:
     restarts: int = 0            # query restarts by the supervisor (a sustainable trial has none)
     lost_offsets: int = 0
     sink_errors: dict = field(default_factory=dict)
+    peak_rss_by_component_mb: dict = field(default_factory=dict)  # see ResourceMonitor.COMPONENTS
+    spool: dict = field(default_factory=dict)  # the load on disk: alerts, disk_mb, prepare_seconds (not in the trial)
+    published: dict = field(default_factory=dict)  # messages per distribution topic (held by the broker)
     cpu_by_component: dict = field(default_factory=dict)  # CPU seconds per group (jobs/cpu_tree.py)
     cpu_timeline: list = field(default_factory=list)      # [(s since start, cpu_by_component so far)]
 
 
 class ResourceMonitor(threading.Thread):
-    """Samples CPU time and resident memory of this process and all its children."""
+    """Samples CPU time and resident memory of this process and all its children.
+
+    Peak memory is kept for the whole tree and per component (:data:`COMPONENTS`): this
+    process (the bench, which is also the Spark driver and the replay's producer), the
+    embedded broker (``tansu``), and the rest: Spark's JVM and its Python workers.
+    """
+
+    COMPONENTS = ("bench_driver", "spark_jvm_and_workers", "broker")
 
     def __init__(self, period: float = 0.5):
         super().__init__(name="resource-monitor", daemon=True)
-        self.period, self.peak_rss, self._halt = period, 0, threading.Event()
-        self.peak_broker_rss = 0
-        self.tree = CpuTree()
+        self.period, self._halt = period, threading.Event()
+        self.tree = CpuTree()  # CPU by component (driver, replay, JVM, workers, planner, broker)
         self._cpu: dict[int, float] = {}
+        self.peaks = dict.fromkeys(self.COMPONENTS, 0)
         self._sample()
         self._baseline = dict(self._cpu)  # CPU already spent before the trial is not counted
-        self.peak_rss = self.peak_broker_rss = 0
+        self.peak_rss = 0
+        self.peaks = dict.fromkeys(self.COMPONENTS, 0)
         self.started = time.perf_counter()
 
+    @property
+    def peak_broker_rss(self) -> int:
+        return self.peaks["broker"]
+
     def _sample(self) -> None:
-        if hasattr(self, "tree"):
-            self.tree.sample()
+        self.tree.sample()
         me = psutil.Process()
-        rss = broker = 0
+        used = dict.fromkeys(self.COMPONENTS, 0)
         for proc in [me, *me.children(recursive=True)]:
             try:
                 times = proc.cpu_times()
                 self._cpu[proc.pid] = times.user + times.system
-                used = proc.memory_info().rss
-                rss += used
-                if proc.name() == "tansu":
-                    broker += used
+                rss = proc.memory_info().rss
+                part = ("bench_driver" if proc.pid == me.pid
+                        else "broker" if proc.name() == "tansu" else "spark_jvm_and_workers")
+                used[part] += rss
             except psutil.Error:
                 continue
-        self.peak_rss = max(self.peak_rss, rss)
-        self.peak_broker_rss = max(self.peak_broker_rss, broker)
+        self.peak_rss = max(getattr(self, "peak_rss", 0), sum(used.values()))
+        self.peaks = {k: max(self.peaks[k], used[k]) for k in self.COMPONENTS}
 
     def run(self) -> None:
         while not self._halt.wait(self.period):
@@ -89,6 +105,9 @@ class ResourceMonitor(threading.Thread):
         self._sample()
         spent = sum(cpu - self._baseline.get(pid, 0.0) for pid, cpu in self._cpu.items())
         return spent, time.perf_counter() - self.started, self.peak_rss / 2**20
+
+    def peaks_mb(self) -> dict:
+        return {k: round(v / 2**20, 1) for k, v in self.peaks.items()}
 
 
 def decode_ceiling(messages: list[bytes], seconds: float = 3.0) -> float:
@@ -114,26 +133,52 @@ def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
     data["input"]["topic_pattern"] = None
     for spec in data["distribution"]["filters"]:
         spec["topic"] = f"bench-{index}-{spec['topic']}"
+    # Nobody reads a trial's topics: keep the embedded broker's memory bounded in long trials.
+    data["distribution"]["retention_seconds"] = data["distribution"].get("retention_seconds") or RETENTION
     return Settings.model_validate(data)
 
 
-def run_trial(settings: Settings, root: Path, index: int, rate: float, duration: float,
-              alerts: list, p95_target: float) -> Trial:
-    """Replay ``rate * duration`` alerts at ``rate`` and measure."""
+@dataclass
+class Measured:
+    """One spooled run of the main job and what it cost (:func:`spooled_run`)."""
+
+    result: object            # fink_like.jobs.main_job.RunResult
+    cpu_seconds: float
+    wall_seconds: float
+    peak_rss_mb: float
+    peaks_mb: dict            # ResourceMonitor.peaks_mb()
+    spool: dict               # Spool.summary()
+    cpu_by_component: dict = field(default_factory=dict)  # CpuTree.spent()
+    cpu_timeline: list = field(default_factory=list)      # CpuTree.timeline
+
+
+def spooled_run(settings: Settings, root: Path, index: int, count: int, rate: float | None,
+                timeout: float, keep_data: bool = False, seed: int = 0) -> Measured:
+    """Spool ``count`` alerts, then replay them at ``rate`` (None: at once) through the main
+    job, under a :class:`ResourceMonitor`; the spool is deleted after unless ``keep_data``."""
     from fink_like.jobs.main_job import RunOptions, run_broker
 
     s = trial_settings(settings, root, index)
-    n = max(int(rate * duration), 1)
-    per_survey = {"ztf": [], "lsst": []}
-    for m in alerts[:n] if len(alerts) >= n else alerts:
-        per_survey[m.survey].append((m.key, m.value))
-    batches = [(s.simulator.ztf_topic, per_survey["ztf"]), (s.simulator.lsst_topic, per_survey["lsst"])]
-    batches = [(t, ms) for t, ms in batches if ms]
-    monitor = ResourceMonitor()
-    monitor.start()
-    result = run_broker(s, RunOptions(data_dir="", rate=rate, messages=batches, progress=False,
-                                      timeout=max(600.0, 10 * duration)))
-    cpu, wall, peak = monitor.stop()
+    spool = trial_spool(settings, root / f"trial-{index}", count, seed)
+    try:
+        monitor = ResourceMonitor()
+        monitor.start()
+        result = run_broker(s, RunOptions(data_dir="", rate=rate, messages=spool_batches(s, spool),
+                                          progress=False, timeout=timeout))
+        cpu, wall, peak = monitor.stop()
+    finally:
+        if not keep_data:
+            spool.delete()
+    return Measured(result, cpu, wall, peak, monitor.peaks_mb(), spool.summary(),
+                    monitor.tree.spent(), monitor.tree.timeline)
+
+
+def run_trial(settings: Settings, root: Path, index: int, rate: float, duration: float,
+              p95_target: float, keep_data: bool = False, seed: int = 0) -> Trial:
+    """Replay ``rate * duration`` alerts at ``rate`` from a spool written first, and measure."""
+    run = spooled_run(settings, root, index, max(int(rate * duration), 1), rate,
+                      max(600.0, 10 * duration), keep_data, seed)
+    result, cpu, wall = run.result, run.cpu_seconds, run.wall_seconds
     sustained = result.totals.consumed / result.wall_seconds if result.wall_seconds else 0.0
     latency = {k: round(v, 2) for k, v in result.totals.latency_percentiles().items()}
     totals = result.totals
@@ -141,11 +186,35 @@ def run_trial(settings: Settings, root: Path, index: int, rate: float, duration:
           and totals.restarts == 0 and not totals.sink_errors)
     return Trial(rate=rate, alerts=result.totals.consumed, sustained_rate=round(sustained, 1),
                  latency=latency, cpu_seconds=round(cpu, 1), cpu_percent=round(100 * cpu / wall, 1),
-                 peak_rss_mb=round(peak, 1), sustainable=ok,
-                 peak_broker_rss_mb=round(monitor.peak_broker_rss / 2**20, 1),
+                 peak_rss_mb=round(run.peak_rss_mb, 1), sustainable=ok,
+                 peak_broker_rss_mb=run.peaks_mb["broker"],
                  stages={k: round(v, 2) for k, v in result.totals.stage_seconds.items()},
                  restarts=totals.restarts, lost_offsets=totals.lost, sink_errors=dict(totals.sink_errors),
-                 cpu_by_component=monitor.tree.spent(), cpu_timeline=monitor.tree.timeline)
+                 peak_rss_by_component_mb=run.peaks_mb, spool=run.spool,
+                 published=dict(totals.published),
+                 cpu_by_component=run.cpu_by_component, cpu_timeline=run.cpu_timeline)
+
+
+def trial_spool(settings: Settings, folder: Path, count: int, seed: int = 0):
+    """``count`` real alerts (ZTF and Rubin mixed, cloned as needed) on disk under ``folder``."""
+    from fink_like.simulator.spool import build_spool
+
+    spool = build_spool(alert_folders(settings.simulator.data_dir), count, folder / "spool", seed)
+    log.info("load spooled", extra=spool.summary())
+    return spool
+
+
+def spool_batches(settings: Settings, spool) -> list:
+    """``(topic, stream)`` per survey, the streams read from disk as the replay sends them."""
+    topics = {"ztf": settings.simulator.ztf_topic, "lsst": settings.simulator.lsst_topic}
+    return [(topics[survey], stream) for survey, stream in spool.streams.items()]
+
+
+def alert_folders(data_dir: str) -> list[Path]:
+    folders = [p for p in (Path(data_dir) / "ztf", Path(data_dir) / "lsst") if p.is_dir()]
+    if not folders:
+        raise FinkLikeError(f"no ztf/ or lsst/ alert folder under {data_dir} (simulator.data_dir)")
+    return folders
 
 
 def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
@@ -159,8 +228,8 @@ def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
     from fink_like.kafka.retention import split_segment
 
     conf = client_conf(settings.kafka, bootstrap)
-    bases = set(settings.input.topics)
-    topics = [*settings.input.topics, *(f.topic for f in settings.distribution.filters)]
+    bases = {*settings.input.topics, *(f.topic for f in settings.distribution.filters)}
+    topics = list(bases)
     try:
         topics += [t for t in list_topics(conf) if (split_segment(t) or ("",))[0] in bases]
         delete_topics(conf, topics)
@@ -169,14 +238,11 @@ def drop_trial(settings: Settings, bootstrap: str, folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def load_alerts_for(data_dir: str, count: int, seed: int = 0) -> list:
-    """At least ``count`` real alerts (ZTF and Rubin mixed as they come), cloned as needed."""
+def ceiling_messages(data_dir: str, count: int = 400, seed: int = 0) -> list[bytes]:
+    """The first ``count`` real alerts in the benchmark's mixed order, for :func:`decode_ceiling`."""
     from fink_like.simulator import load_alerts
 
-    folders = [p for p in (Path(data_dir) / "ztf", Path(data_dir) / "lsst") if p.is_dir()]
-    base = load_alerts(folders)
-    factor = max(1, math.ceil(count / max(len(base), 1)))
-    alerts = load_alerts(folders, clone_factor=factor, seed=seed) if factor > 1 else base
-    # Interleave so that any prefix mixes both surveys like a real night would.
+    alerts = load_alerts(alert_folders(data_dir))
+    # Interleaved like the replay, so that the prefix mixes both surveys like a real night.
     alerts.sort(key=lambda m: zlib.crc32(m.key) ^ seed)
-    return alerts
+    return [m.value for m in alerts[:count]]

@@ -17,7 +17,9 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +32,13 @@ from fink_like.kafka.embedded import free_port
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
+MASTER_ATTEMPTS = 3
+"""A master that cannot bind its free port (taken between choice and bind) is retried this often."""
+_BOUND = {"master": re.compile(r"Successfully started service 'sparkMaster' on port (\d+)"),
+          "webui": re.compile(r"Successfully started service 'MasterUI' on port (\d+)")}
+_BIND_FAILED = re.compile(r"BindException|Address already in use|could not bind|Failed to bind")
+
+log = logging.getLogger(__name__)
 
 
 class ClusterError(FinkLikeError):
@@ -111,12 +120,7 @@ class LocalCluster:
         if info is not None:
             return info["master"]
         self.state.mkdir(parents=True, exist_ok=True)
-        port = self.settings.master_port or free_port()
-        webui = free_port()
-        url = f"spark://127.0.0.1:{port}"
-        self._spawn("master", [MASTER_CLASS, "--host", "127.0.0.1", "--port", str(port),
-                               "--webui-port", str(webui)])
-        self._file("master", "port").write_text(f"{url}\n{webui}\n")
+        url = self._start_master(timeout)
         for i in range(workers):
             self._spawn(f"worker-{i}", [WORKER_CLASS, "--host", "127.0.0.1", "--cores",
                                         str(self.settings.worker_cores), "--memory", self.settings.worker_memory,
@@ -125,16 +129,75 @@ class LocalCluster:
         self._wait_workers(workers, timeout)
         return url
 
-    def _spawn(self, role: str, args: list[str]) -> None:
+    def _start_master(self, timeout: float) -> str:
+        """Start the master; return its URL once its log names the ports it bound.
+
+        Spark moves to the next port when one is taken; the URL and web UI port are
+        read from the log, so workers always join this master. A master that dies
+        on a taken port (chosen free, taken before it bound) is restarted on new free
+        ports, at most :data:`MASTER_ATTEMPTS` times; with ``cluster.master_port`` set
+        the port is the user's choice and is not changed.
+        """
+        for attempt in range(1, MASTER_ATTEMPTS + 1):
+            port, webui = self.settings.master_port or free_port(), free_port()
+            start = self._spawn("master", [MASTER_CLASS, "--host", "127.0.0.1", "--port", str(port),
+                                           "--webui-port", str(webui)])
+            bound, why = self._wait_master(start, timeout)
+            if bound is not None:
+                url = f"spark://127.0.0.1:{bound[0]}"
+                if self.settings.master_port and bound[0] != self.settings.master_port:
+                    self.stop()
+                    raise ClusterError(f"cluster.master_port {port} is taken: the master bound {bound[0]}")
+                self._file("master", "port").write_text(f"{url}\n{bound[1]}\n")
+                return url
+            self.stop()
+            if self.settings.master_port or not _BIND_FAILED.search(why):
+                raise ClusterError(f"spark master exited: {why}")
+            if attempt < MASTER_ATTEMPTS:
+                log.warning("spark master could not bind port %d or %d (%s); retrying on new free ports "
+                            "(attempt %d of %d)", port, webui, why, attempt + 1, MASTER_ATTEMPTS)
+        raise ClusterError(f"spark master could not bind free ports in {MASTER_ATTEMPTS} attempts: {why}")
+
+    def _wait_master(self, log_start: int, timeout: float) -> tuple[tuple[int, int] | None, str]:
+        """``((port, web UI port), "")`` once the master's log names both, else ``(None, why it exited)``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self._log_since("master", log_start)
+            found = [pattern.search(text) for pattern in _BOUND.values()]
+            if all(found):
+                return (int(found[0].group(1)), int(found[1].group(1))), ""
+            if not self._running().get("master"):
+                proc = self._procs.get("master")
+                code = proc.poll() if proc is not None else None
+                return None, f"(exit status {code}) {self._tail('master') or '(empty log)'}"
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ClusterError(f"the Spark master did not start within {timeout:.0f} s (logs in {self.state})")
+            time.sleep(0.2)  # polling interval of the readiness loop
+
+    def _log_since(self, role: str, offset: int) -> str:
+        try:
+            with open(self._file(role, "log"), "rb") as f:
+                f.seek(offset)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def _spawn(self, role: str, args: list[str]) -> int:
+        """Start one process detached; return the size its log had before (where its output starts)."""
+        # The REST submission server would take the fixed port 6066: nothing here uses it.
+        master_opts = f"{os.environ.get('SPARK_MASTER_OPTS', '')} -Dspark.master.rest.enabled=false".strip()
         env = {**os.environ, "SPARK_HOME": str(spark_home()), "PYSPARK_PYTHON": sys.executable,
-               "SPARK_LOG_DIR": str(self.state), "SPARK_NO_DAEMONIZE": "1"}
+               "SPARK_LOG_DIR": str(self.state), "SPARK_NO_DAEMONIZE": "1", "SPARK_MASTER_OPTS": master_opts}
         cmd = [str(spark_home() / "bin" / "spark-class"), *args]
-        with open(self._file(role, "log"), "ab") as log:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        with open(self._file(role, "log"), "ab") as out:
+            start = out.tell()
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     env=env, start_new_session=True)
         self._procs[role] = proc
         stat = _stat(proc.pid)
         self._file(role, "pid").write_text(f"{proc.pid} {stat[1] if stat else ''}\n")
+        return start
 
     def _wait_workers(self, expected: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -174,8 +237,8 @@ class LocalCluster:
     def status(self) -> dict | None:
         """``{"master", "webui", "workers": [...], "pids"}`` of a running cluster, else None."""
         pids, running = self._pids(), self._running()
-        if not running.get("master"):
-            return None
+        if not running.get("master") or not self._file("master", "port").exists():
+            return None  # none, or a master still starting (its ports are not known yet)
         url, webui = self._file("master", "port").read_text().split()[:2]
         state = self._master_json() or {}
         workers = [{"id": w.get("id"), "cores": w.get("cores"), "memory_mb": w.get("memory"),

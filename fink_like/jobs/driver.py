@@ -97,26 +97,37 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
 
 
 def pruning(settings: Settings, bootstrap: str) -> list:
-    """A listener deleting fully read survey-topic segments, when ``kafka.roll_messages`` is set."""
-    if not settings.kafka.roll_messages or not bootstrap or settings.input.topic_pattern:
+    """A listener deleting fully read survey-topic segments (``kafka.roll_messages``) and
+    expired distribution segments (``distribution.retention_seconds``, embedded broker)."""
+    from fink_like.kafka.retention import distribution_retention
+
+    retention = distribution_retention(settings)
+    rolled = bool(settings.kafka.roll_messages) and not settings.input.topic_pattern
+    if not bootstrap or not (rolled or retention):
         return []
     import json
+    import time
 
     from pyspark.sql.streaming import StreamingQueryListener
 
     from fink_like.kafka.conf import client_conf
-    from fink_like.kafka.retention import SegmentJanitor
+    from fink_like.kafka.retention import SegmentJanitor, TimeRetention
 
-    janitor = SegmentJanitor(client_conf(settings.kafka, bootstrap), settings.input.topics)
+    conf = client_conf(settings.kafka, bootstrap)
+    janitor = SegmentJanitor(conf, settings.input.topics) if rolled else None
+    expiry = (TimeRetention(conf, retention, settings.input.topics, settings.input.topic_pattern)
+              if retention else None)
 
     class _Pruner(StreamingQueryListener):
         def onQueryStarted(self, event):
             pass
 
         def onQueryProgress(self, event):  # posted after the batch's commit
-            for source in event.progress.sources:
+            for source in event.progress.sources if janitor else ():
                 if source.endOffset:
                     janitor.prune(json.loads(source.endOffset))
+            if expiry:
+                expiry.prune(time.time())
 
         def onQueryIdle(self, event):
             pass

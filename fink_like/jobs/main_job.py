@@ -28,10 +28,11 @@ class RunOptions:
     """What ``fink-like run`` replays and how long it may take."""
 
     data_dir: str
-    rate: float
+    rate: float | None             # alerts/s; None sends as fast as the producer can (a burst)
     clone_factor: int = 1
     limit: int | None = None
-    messages: list | None = None   # (topic, [(key, value)]) ready to replay, instead of data_dir
+    messages: list | None = None   # (topic, (key, value) sequence) to replay instead of data_dir;
+    #                                a sequence may be a spool on disk (len() and iteration only)
     timeout: float = 1800.0
     report_dir: str | None = None
     progress: bool = True
@@ -63,7 +64,7 @@ def pipeline_stages(settings: Settings) -> tuple[str, ...]:
 class Replay(threading.Thread):
     """Replays messages into the survey topics at ``rate`` alerts/s, in a background thread."""
 
-    def __init__(self, batches: list[tuple[str, list]], conf: dict, rate: float,
+    def __init__(self, batches: list[tuple[str, list]], conf: dict, rate: float | None,
                  finished: threading.Condition, roll: int = 0):
         super().__init__(name="replay", daemon=True)
         self.batches, self.conf, self.rate, self.finished = batches, conf, rate, finished

@@ -9,15 +9,18 @@ does to it:
 * ``at-least-once keyed by alert``: the replay may send an alert again under the same
   key (Kafka topics); subscribers deduplicate by key.
 
-:class:`fink_like.jobs.stages.Pipeline` runs its sinks one after another; a sink that
-fails does not stop the next (publishing fails, archiving still happens). Sinks run on
-executors: they must be picklable and build their clients lazily.
+:class:`fink_like.jobs.stages.Pipeline` writes every output through these classes, in
+one code path (``Pipeline._write``): raw lake and quarantine, science lake, topics,
+archive. A sink that fails does not stop the next (publishing fails, archiving still
+happens); the failure is counted under the sink's ``name`` in ``sink_errors``
+(``fink_like_sink_errors_total{sink}``). Sinks run on executors: they must be
+picklable and build their clients lazily.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import pyarrow as pa
 
@@ -98,31 +101,50 @@ class QuarantineSink(Sink):
 
 
 class ArchiveSink(Sink):
-    """The HBase-shaped archive: upserts keyed by alert (object id, time, alert id)."""
+    """The HBase-shaped archive: upserts keyed by alert (object id, time, alert id).
+
+    ``open_writer`` returns the process's archive writer (called at each write, so the
+    writer is built on the executor, lazily). ``after`` (optional) is called with the
+    table once its rows are written: the pipeline updates the object groups there, so
+    a group never names an object the archive does not hold. It must be idempotent too.
+    """
 
     name = "archive"
     guarantee = IDEMPOTENT
 
-    def __init__(self, writer):
-        self.writer = writer
+    def __init__(self, open_writer: Callable[[], object], after: Callable[[pa.Table], object] | None = None):
+        self.open_writer, self.after = open_writer, after
 
     def write(self, table, names, stamps=None) -> int:
-        return self.writer.write(table, stamps)
-
-    def close(self) -> None:
-        self.writer.close()
+        written = self.open_writer().write(table, stamps)
+        if self.after is not None:
+            self.after(table)
+        return written
 
 
 class TopicSink(Sink):
-    """The filters' topics: every selected alert, keyed by its alert id, delivery confirmed."""
+    """The filters' topics: every selected alert, keyed by its alert id, delivery confirmed.
+
+    ``engine_for(schema)`` returns the filter engine for a batch's schema (built lazily,
+    cached by the caller). Its filters are evaluated on ``view(table, engine)`` (default:
+    the table itself; the pipeline adds ``other_*`` columns there); the engine and its
+    masks stay in :attr:`engine` and :attr:`masks` for the caller's report.
+    :meth:`write` returns topic -> messages acknowledged.
+    """
 
     name = "distribute"
     guarantee = AT_LEAST_ONCE
 
-    def __init__(self, engine, kafka_conf: dict, schema_topic: str):
-        self.engine, self.kafka_conf, self.schema_topic = engine, kafka_conf, schema_topic
+    def __init__(self, engine_for: Callable[[pa.Schema], object], kafka_conf: dict, schema_topic: str,
+                 view: Callable[[pa.Table, object], pa.Table] | None = None, retention: float | None = None):
+        self.engine_for, self.kafka_conf, self.schema_topic, self.view = engine_for, kafka_conf, schema_topic, view
+        self.retention = retention  # distribution.retention_seconds on the embedded broker: time segments
+        self.engine, self.masks = None, None
 
     def write(self, table, names, stamps=None) -> dict:
         from fink_like.distribution import publish
 
-        return publish(table, self.engine, self.kafka_conf, schema_topic=self.schema_topic, stamps=stamps)
+        self.engine = self.engine_for(table.schema)
+        self.masks = self.engine.evaluate(table if self.view is None else self.view(table, self.engine))
+        return publish(table, self.engine, self.kafka_conf, masks=self.masks, schema_topic=self.schema_topic,
+                       stamps=stamps, retention=self.retention)

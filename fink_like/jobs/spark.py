@@ -23,35 +23,44 @@ def get_spark(settings: Settings):
     from pyspark.sql import SparkSession
 
     s = settings.spark
-    builder = (
-        SparkSession.builder.appName(s.app_name)
-        .config("spark.sql.shuffle.partitions", str(s.shuffle_partitions))
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(s.arrow_batch_size))
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
-        .config("spark.driver.memory", "3g")
+    options = {
+        "spark.app.name": s.app_name,
+        "spark.sql.shuffle.partitions": str(s.shuffle_partitions),
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(s.arrow_batch_size),
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.streaming.stopGracefullyOnShutdown": "true",
+        "spark.driver.memory": "3g",
         # Kafka credentials travel as source/sink options (kafka.sasl.jaas.config, ...):
         # Spark's default patterns do not cover them in plans, logs and the UI.
-        .config("spark.redaction.regex", SPARK_REDACTION)
-        .config("spark.sql.redaction.options.regex", f"{SPARK_REDACTION}|url")
-    )
-    if not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        "spark.redaction.regex": SPARK_REDACTION,
+        "spark.sql.redaction.options.regex": f"{SPARK_REDACTION}|url",
+    }
+    under_submit = bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
+    if not under_submit:
         # Not under spark-submit (which launches us with a gateway and its own master).
         from fink_like.jobs.cluster import check_master
 
         check_master(s.master)  # an unreachable master: one clear error, not a minute of retries
-        builder = builder.master(s.master)
+        options["spark.master"] = s.master
     if s.preload_workers:
-        builder = builder.config("spark.python.daemon.module", "fink_like.jobs.daemon")
+        options["spark.python.daemon.module"] = "fink_like.jobs.daemon"
         if _loopback_cluster(s.master):
             # Executors of `fink-like cluster` share this machine: relative paths resolve here.
-            builder = builder.config("spark.executorEnv.FINK_LIKE_WORKDIR", os.getcwd())
+            options["spark.executorEnv.FINK_LIKE_WORKDIR"] = os.getcwd()
     from fink_like.jobs.jvm_logs import jvm_log_conf
 
-    for key, value in {**jvm_log_conf(s.checkpoint_dir, s.conf), **s.conf}.items():
+    options.update({**jvm_log_conf(s.checkpoint_dir, s.conf), **s.conf})
+    if not under_submit:
+        from pyspark import SparkConf
+
+        from fink_like.jobs.jvm_gateway import start_gateway
+
+        start_gateway(SparkConf(loadDefaults=False).setAll(options.items()))  # stderr without JVM noise
+    builder = SparkSession.builder
+    for key, value in options.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

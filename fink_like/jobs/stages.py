@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from fink_like.config import Settings
 from fink_like.errors import ConfigError, FinkLikeError
 from fink_like.jobs import lake
-from fink_like.jobs.sinks import ArchiveSink, LakeSink, QuarantineSink
+from fink_like.jobs.sinks import ArchiveSink, LakeSink, QuarantineSink, Sink, TopicSink
 
 STAGES = ("raw", "science", "archive", "distribute")
 SOURCES = ("kafka", "raw", "science")
@@ -108,16 +108,21 @@ class Pipeline:
         if self.source == "kafka":
             table, stamps = self._decode(table, names, stats, lost)
         if "science" in self.stages:
-            table = self._timed(stats, "science", self._science, table, names, stats)
+            table = self._timed(stats, "science", self._science, table, stats)
+            self._write(stats, "science", LakeSink(self.settings.lake_path("science"), self.settings.lake),
+                        table, names)
         # Publication before archiving: subscribers get the alerts as early as possible, and
         # the end-to-end latency stops there (the Kafka timestamp to the confirmed delivery).
         # Each sink runs even when the one before failed.
         if "distribute" in self.stages and table.num_rows:
-            published = self._sink(stats, "distribute", self._distribute, table, stamps, stats)
+            topics = self.topic_sink()
+            published = self._write(stats, "distribute", topics, table, names, stamps)
             stats.published = published or {}
             stats.latencies = end_to_end_latencies(table)
+            if published is not None:  # what the filters did is reported with their publication
+                self._filter_report(stats, table, topics.engine, topics.masks)
         if "archive" in self.stages and table.num_rows:
-            stats.archived = self._sink(stats, "archive", self._archive, table, stamps) or 0
+            stats.archived = self._write(stats, "archive", self.archive_sink(), table, names, stamps) or 0
         if "distribute" not in self.stages and table.num_rows:
             stats.latencies = end_to_end_latencies(table)
         for column in self.score_columns:
@@ -125,13 +130,15 @@ class Pipeline:
                 stats.scores[column] = [v for v in table[column].to_pylist() if v is not None]
         return stats
 
-    def _sink(self, stats: PartitionStats, sink: str, fn, *args):
-        """Run one sink; a failure is counted and recorded, and the next sink still runs."""
+    def _write(self, stats: PartitionStats, stage: str, sink: Sink, table: pa.Table, names: list[str],
+               stamps: list[dict] | None = None):
+        """Write through one sink (timed as ``stage``); a failure is counted under the sink's
+        name and recorded, the caller gets None, and the next sink still runs."""
         try:
-            return self._timed(stats, sink, fn, *args)
+            return self._timed(stats, stage, sink.write, table, names, stamps)
         except Exception as exc:  # noqa: BLE001 - any failure of one sink must not stop the others
-            stats.sink_errors[sink] = stats.sink_errors.get(sink, 0) + 1
-            stats.errors.append(f"{sink}: {type(exc).__name__}: {exc}"[:2000])
+            stats.sink_errors[sink.name] = stats.sink_errors.get(sink.name, 0) + 1
+            stats.errors.append(f"{sink.name}: {type(exc).__name__}: {exc}"[:2000])
             return None
 
     @staticmethod
@@ -154,15 +161,16 @@ class Pipeline:
         stats.raw, stats.quarantined = canonical.num_rows, quarantine.num_rows
         for reason in quarantine["reason"].to_pylist():
             stats.quarantine_reasons[reason] = stats.quarantine_reasons.get(reason, 0) + 1
+        stats.stage_seconds["decode"] = time.perf_counter() - t0
         if "raw" in self.stages:
-            LakeSink(self.settings.lake_path("raw"), self.settings.lake).write(canonical, names[:1])
             if lost:
                 quarantine = pa.concat_tables([quarantine, lost_rows(lost)])
-            QuarantineSink(self.settings, self._kafka_conf()).write(quarantine, names[:1])
-        stats.stage_seconds["decode"] = time.perf_counter() - t0
+            self._write(stats, "decode", LakeSink(self.settings.lake_path("raw"), self.settings.lake),
+                        canonical, names[:1])
+            self._write(stats, "decode", QuarantineSink(self.settings, self._kafka_conf()), quarantine, names[:1])
         return canonical, decoded.stamps
 
-    def _science(self, table: pa.Table, names: list[str], stats: PartitionStats) -> pa.Table:
+    def _science(self, table: pa.Table, stats: PartitionStats) -> pa.Table:
         runner = self._cached("runner", self._build_runner)
         cuts = self._cached("cuts", lambda: compile_cuts(self.settings.science.quality_cuts))
         mask = quality_mask(table, cuts)
@@ -175,29 +183,36 @@ class Pipeline:
             stats.module_seconds[module] = after["seconds"] - before[module]["seconds"]
         stats.science = enriched.num_rows
         stats.quality_rejected = 0 if mask is None else table.num_rows - pc.sum(mask).as_py()
-        LakeSink(self.settings.lake_path("science"), self.settings.lake).write(enriched, names)
         return enriched
 
-    def _archive(self, table: pa.Table, stamps: list[dict] | None) -> int:
-        writer = self._cached("archive", self._build_archive)
-        written = ArchiveSink(writer).write(table, [], stamps)
-        # After the alerts: a group never names an object the archive does not hold.
-        self._cached("associator", self._build_associator).update(table)
-        return written
+    # -- sinks ------------------------------------------------------------------------
 
-    def _distribute(self, table: pa.Table, stamps: list[dict] | None, stats: PartitionStats) -> dict:
-        from fink_like.distribution import publish
+    def archive_sink(self) -> ArchiveSink:
+        """The archive, then the object groups (a group never names an object it does not hold)."""
+        return ArchiveSink(self._archive_writer, after=self._associate)
+
+    def topic_sink(self) -> TopicSink:
+        """The filters' topics; the filters see :meth:`filter_view` of each batch."""
+        from fink_like.kafka.retention import distribution_retention
+
+        return TopicSink(self._engine, self._kafka_conf(), self.settings.distribution.schema_topic,
+                         view=self.filter_view, retention=distribution_retention(self.settings))
+
+    def _archive_writer(self):
+        return self._cached("archive", self._build_archive)
+
+    def _associate(self, table: pa.Table) -> None:
+        self._cached("associator", self._build_associator).update(table)
+
+    @staticmethod
+    def _filter_report(stats: PartitionStats, table: pa.Table, engine, masks: dict) -> None:
+        """Filters taken out (and why) and the selected alerts of filters that notify."""
         from fink_like.filters.live import matches_of
 
-        engine = self._engine(table.schema)
-        masks = engine.evaluate(self.filter_view(table, engine))
-        published = publish(table, engine, self._kafka_conf(), masks=masks,
-                            schema_topic=self.settings.distribution.schema_topic, stamps=stamps)
         stats.filter_failures = {f"{f.spec.name}@{f.version}": engine.failures[f.spec.name]
                                  for f in engine.filters if f.spec.name in engine.failures}
         stats.filter_failures.update(engine.load_failures)
         stats.matches = matches_of(table, engine, masks)
-        return published
 
     def filter_view(self, table: pa.Table, engine) -> pa.Table:
         """What the filters see: the alerts, with ``other_*`` columns when a filter reads them."""
@@ -220,7 +235,7 @@ class Pipeline:
             self._cached("runner", self._build_runner).load_all()
             self._cached("cuts", lambda: compile_cuts(self.settings.science.quality_cuts))
         if "archive" in self.stages:
-            self._cached("archive", self._build_archive)
+            self._archive_writer()
 
     @cached_property
     def _identity(self) -> tuple:

@@ -1,6 +1,8 @@
 """The one Kafka producer module: every writer (data source sink, distribution publisher,
-quarantine topic, simulator) gets its producer from :func:`producer_for` and sends with
-:func:`send`, whose retry loop on a full local queue is written here only.
+quarantine topic, notification channel, simulator) gets its producer from
+:func:`producer_for`, with the one configuration :data:`PRODUCER_CONF`, sends with
+:func:`send`, whose retry loop on a full local queue is written here only, counts
+deliveries with :class:`Delivery` and waits for them with :func:`confirm`.
 
 :func:`produce_batches` produces Arrow record batches and waits for every delivery
 report. The columns follow Spark's JVM Kafka sink: ``value`` (required, binary or string),
@@ -19,9 +21,9 @@ from confluent_kafka import KafkaException, Producer
 from fink_like.errors import ConfigError, KafkaError
 from fink_like.kafka.errors import check_connection, quiet, translate
 
-# Large alerts: let librdkafka build big batches; bound how long a delivery may take.
+# Large alerts: let librdkafka build big batches (lz4-compressed); bound how long a delivery may take.
 PRODUCER_CONF = {"linger.ms": 20, "batch.size": 4 * 1024 * 1024, "message.timeout.ms": 60_000,
-                 "message.max.bytes": 16 * 1024 * 1024}
+                 "message.max.bytes": 16 * 1024 * 1024, "compression.type": "lz4"}
 
 
 @dataclass
@@ -45,6 +47,28 @@ class Delivery:
         self.bytes += len(msg.value() or b"")
         self.per_topic[msg.topic()] = self.per_topic.get(msg.topic(), 0) + 1
 
+    def cause(self, conf: dict | None = None) -> KafkaError | None:
+        """The first failure in plain words (None when every delivery succeeded)."""
+        if self.first_error is None:
+            return None
+        return translate(self.first_error, topic=self.first_error_topic, conf=conf)
+
+
+def confirm(producer: Producer, report: Delivery, timeout: float, conf: dict | None = None) -> Delivery:
+    """Wait up to ``timeout`` s for every delivery report; raise KafkaError on any failure.
+
+    The message gives the failed count and the first cause in plain words, or the count
+    still pending when the time ran out.
+    """
+    pending = producer.flush(timeout)
+    if report.failed:
+        raise KafkaError(f"{report.failed} of {report.failed + report.messages} messages were not "
+                         f"delivered: {report.cause(conf)}")
+    if pending:
+        servers = (conf or {}).get("bootstrap.servers", "Kafka")
+        raise KafkaError(f"{pending} messages still undelivered after {timeout:.0f} s to {servers}")
+    return report
+
 
 def check_columns(schema: pa.Schema, topic_option: str | None) -> None:
     """Raise ConfigError when the input cannot be written (no value, no topic, bad types)."""
@@ -63,12 +87,12 @@ def check_columns(schema: pa.Schema, topic_option: str | None) -> None:
 _PRODUCERS: dict[tuple, Producer] = {}
 
 
-def producer_for(conf: dict, cached: bool = True, **overrides) -> Producer:
-    """A producer with :data:`PRODUCER_CONF` under ``conf`` and ``overrides``.
+def producer_for(conf: dict, cached: bool = True) -> Producer:
+    """A producer with :data:`PRODUCER_CONF` under ``conf`` (the client settings, which win).
 
     Cached per configuration and process by default (executors reuse it across batches).
     """
-    full = quiet({**PRODUCER_CONF, **overrides, **conf})
+    full = quiet({**PRODUCER_CONF, **conf})
     if not cached:
         return Producer(full)
     key = tuple(sorted((k, str(v)) for k, v in full.items()))
@@ -119,15 +143,7 @@ def produce_batches(conf: dict, batches: Iterable[pa.RecordBatch], topic: str | 
         cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}
         for i in range(batch.num_rows):
             _produce_one(producer, report, topic or cols["topic"][i], cols, i, conf)
-    pending = producer.flush(flush_timeout)
-    if report.failed:
-        cause = translate(report.first_error, topic=report.first_error_topic, conf=conf)
-        raise KafkaError(f"{report.failed} of {report.failed + report.messages} messages were not "
-                         f"delivered: {cause}")
-    if pending:
-        raise KafkaError(f"{pending} messages still undelivered after {flush_timeout} s to "
-                         f"{conf.get('bootstrap.servers')}")
-    return report
+    return confirm(producer, report, flush_timeout, conf)
 
 
 def _produce_one(producer: Producer, report: Delivery, topic, cols: dict, i: int, conf: dict) -> None:

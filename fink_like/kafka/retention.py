@@ -32,7 +32,7 @@ import re
 from fink_like.errors import KafkaError
 
 log = logging.getLogger("fink_like.kafka.retention")
-_SEGMENT = re.compile(r"^(?P<base>.+)\.(?P<index>\d{6})$")
+_SEGMENT = re.compile(r"^(?P<base>.+)\.(?P<index>\d{6,})$")
 KEEP = 2
 """Segments kept behind the newest one of a stream, whatever was committed."""
 
@@ -50,7 +50,7 @@ def split_segment(topic: str) -> tuple[str, int] | None:
 
 def subscription_pattern(topics: list[str]) -> str:
     """A ``subscribePattern`` matching the topics and their segments."""
-    return "(" + "|".join(re.escape(t) for t in topics) + r")(\.\d{6})?"
+    return "(" + "|".join(re.escape(t) for t in topics) + r")(\.\d{6,})?"
 
 
 def closed(topic: str, topics) -> bool:
@@ -114,3 +114,74 @@ class SegmentJanitor:
             log.info("deleted fully read segments", extra={"topics": deleted})
             return deleted
         return []
+
+
+def distribution_retention(settings) -> float | None:
+    """``distribution.retention_seconds`` where it applies: on the embedded broker only."""
+    return settings.distribution.retention_seconds if settings.kafka.embedded else None
+
+
+SLICES = 4
+"""Time segments per retention period: records live between ``retention`` and
+``retention * (1 + 1 / SLICES)`` seconds."""
+HORIZON = 10_000
+"""Time segments further back than this many slices are not recognised as such."""
+
+
+def time_segment(topic: str, now: float, retention: float) -> str:
+    """The segment of ``topic`` that messages published at ``now`` (epoch seconds) go to.
+
+    Distribution topics on the embedded broker, with ``distribution.retention_seconds``:
+    segment ``floor(now / (retention / SLICES))``, so every publisher (executor) picks the
+    same one without talking to the others.
+
+    >>> time_segment("fink-like.mm", 1_700_000_000, 600)
+    'fink-like.mm.11333333'
+    """
+    return segment_topic(topic, int(now // (retention / SLICES)))
+
+
+class TimeRetention:
+    """Deletes distribution segments older than ``retention`` seconds, read or not.
+
+    What Kafka's ``retention.ms`` does and tansu 0.6.0 does not: a subscriber that falls
+    more than ``retention`` seconds behind loses what it did not read, as it would on a
+    Kafka cluster. Segments of the ``excluded`` topics (the input streams, whose segments
+    are counted, not timed, and deleted once read by :class:`SegmentJanitor`) are never
+    touched.
+    """
+
+    def __init__(self, conf: dict, retention: float, excluded: list[str], excluded_pattern: str | None = None):
+        self.conf, self.retention = conf, retention
+        self.excluded, self.pattern = set(excluded), excluded_pattern
+
+    def expired(self, topics, now: float) -> list[str]:
+        """The time segments among ``topics`` older than the retention at ``now``.
+
+        A segment index below ``HORIZON`` slices ago is not taken for a time segment (the
+        counted segments of some other stream are numbered from 0): it is left alone.
+        """
+        current = int(now // (self.retention / SLICES))
+        newest_gone, oldest = current - SLICES - 1, current - HORIZON
+        out = []
+        for topic in topics:
+            seg = split_segment(topic)
+            if (seg is None or seg[0] in self.excluded or not oldest <= seg[1] <= newest_gone
+                    or (self.pattern and re.fullmatch(self.pattern, seg[0]))):
+                continue
+            out.append(topic)
+        return sorted(out)
+
+    def prune(self, now: float) -> list[str]:
+        """Delete the expired segments; errors are logged (the next batch retries)."""
+        from fink_like.kafka.admin import delete_topics, list_topics
+
+        try:
+            gone = self.expired(list_topics(self.conf), now)
+            deleted = delete_topics(self.conf, gone) if gone else []
+        except KafkaError as exc:
+            log.warning("expired distribution segments not deleted: %s", exc)
+            return []
+        if deleted:
+            log.info("deleted expired distribution segments", extra={"topics": deleted})
+        return deleted

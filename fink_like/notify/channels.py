@@ -101,15 +101,17 @@ class KafkaChannel(Channel):
         self.kafka_conf = kafka_conf
 
     def send(self, message: Message) -> None:
-        from fink_like.distribution.publisher import producer_for
+        from fink_like.errors import KafkaError
+        from fink_like.kafka.produce import Delivery, confirm, producer_for, send
 
-        errors = []
+        report = Delivery()
         producer = producer_for(self.kafka_conf)
-        producer.produce(self.conf.topic, key=message.filter.encode(), value=json.dumps(message.payload()).encode(),
-                         on_delivery=lambda err, _msg: errors.append(err) if err else None)
-        left = producer.flush(self.conf.timeout_seconds)
-        if errors or left:
-            raise DeliveryError(f"channel {self.name}: topic {self.conf.topic}: {errors[0] if errors else 'no ack'}")
+        send(producer, self.conf.topic, json.dumps(message.payload()).encode(), key=message.filter.encode(),
+             on_delivery=report)
+        try:
+            confirm(producer, report, self.conf.timeout_seconds, self.kafka_conf)
+        except KafkaError as exc:
+            raise DeliveryError(f"channel {self.name}: topic {self.conf.topic}: {exc}") from exc
 
 
 def open_channel(name: str, settings, bootstrap: str | None = None) -> Channel:

@@ -14,6 +14,8 @@ import random
 import string
 from dataclasses import dataclass
 
+from fink_like.errors import FinkLikeError
+
 
 @dataclass(frozen=True)
 class CloneSpec:
@@ -69,6 +71,12 @@ class Cloner:
         Bounds of the per-object sky offset (great-circle) and time shift.
     reserved
         Ids already in use (the originals'), as ``(family, id)`` pairs, never reissued.
+
+    Every random draw (a new object's shift, then each new id in the record's walk order)
+    comes from one generator, so variants must be made in order. :meth:`plan` makes
+    exactly the draws :meth:`clone` would, without building the record; :meth:`take`
+    hands a variant's draws to another process, whose cloner :meth:`put` them and then
+    clones that variant with the same result and no draw of its own.
     """
 
     def __init__(self, survey: str, seed: int = 0, max_shift_arcsec: float = 3.0,
@@ -78,8 +86,9 @@ class Cloner:
         self.max_shift_arcsec = max_shift_arcsec
         self.max_shift_days = max_shift_days
         self.used: set = set(reserved or ())
-        self._ids: dict[tuple, object] = {}
-        self._shifts: dict[tuple, tuple[float, float, float]] = {}
+        self._ids: dict[int, dict[tuple, object]] = {}                     # variant -> (kind, old) -> new
+        self._shifts: dict[int, dict[object, tuple[float, float, float]]] = {}  # variant -> object -> shift
+        self._frozen: set[int] = set()   # variants given by put(): drawing for them is an error
 
     def reserve(self, record: dict) -> None:
         """Mark every id in an original record as taken."""
@@ -88,27 +97,57 @@ class Cloner:
 
     def clone(self, record: dict, variant: int) -> dict:
         """Variant ``variant`` (>= 1) of ``record``: a new record, the original untouched."""
-        key = (variant, self.spec.object_of(record))
-        if key not in self._shifts:
+        shift = self._shift(variant, self.spec.object_of(record))
+        return self._walk(record, self._ids.setdefault(variant, {}), variant, shift)
+
+    def plan(self, record: dict, variant: int, ids: list | None = None) -> None:
+        """Make the draws of ``clone(record, variant)`` only (``ids``: ``id_walk(record)``)."""
+        self._shift(variant, self.spec.object_of(record))
+        table = self._ids.setdefault(variant, {})
+        for kind, old in (ids if ids is not None else self.id_walk(record)):
+            if (kind, old) not in table:
+                self._new_id(table, variant, kind, old)
+
+    def id_walk(self, record: dict) -> list[tuple[str, object]]:
+        """The record's ``(family, id)`` pairs in the order :meth:`clone` meets them."""
+        return list(_ids(record, self.spec.id_kinds))
+
+    def take(self, variant: int) -> tuple[dict, dict]:
+        """Forget variant ``variant`` and return its draws (picklable) for :meth:`put`."""
+        return self._ids.pop(variant, {}), self._shifts.pop(variant, {})
+
+    def put(self, variant: int, draws: tuple[dict, dict]) -> None:
+        """Clone variant ``variant`` with another cloner's draws (from :meth:`take`)."""
+        self._ids[variant], self._shifts[variant] = draws
+        self._frozen.add(variant)
+
+    def _shift(self, variant: int, obj) -> tuple[float, float, float]:
+        shifts = self._shifts.setdefault(variant, {})
+        shift = shifts.get(obj)
+        if shift is None:
+            self._check(variant)
             angle = self.rng.uniform(0.0, 2.0 * math.pi)
             radius = self.max_shift_arcsec * math.sqrt(self.rng.random())
-            self._shifts[key] = (self.rng.uniform(-self.max_shift_days, self.max_shift_days),
-                                 radius * math.cos(angle) / 3600.0, radius * math.sin(angle) / 3600.0)
-        return self._walk(record, variant, self._shifts[key])
+            shift = shifts[obj] = (self.rng.uniform(-self.max_shift_days, self.max_shift_days),
+                                   radius * math.cos(angle) / 3600.0, radius * math.sin(angle) / 3600.0)
+        return shift
 
-    def _walk(self, node, variant: int, shift):
+    def _walk(self, node, table: dict, variant: int, shift):
         if isinstance(node, list):
-            return [self._walk(item, variant, shift) for item in node]
+            return [self._walk(item, table, variant, shift) for item in node]
         if not isinstance(node, dict):
             return node
         spec = self.spec
+        id_kinds, time_fields = spec.id_kinds, spec.time_fields
         out = {}
         for name, value in node.items():
             if isinstance(value, (dict, list)):
-                out[name] = self._walk(value, variant, shift)
-            elif value and name in spec.id_kinds:
-                out[name] = self._new_id(variant, spec.id_kinds[name], value)
-            elif value is not None and name in spec.time_fields:
+                out[name] = self._walk(value, table, variant, shift)
+            elif value and name in id_kinds:
+                kind = id_kinds[name]
+                new = table.get((kind, value))
+                out[name] = new if new is not None else self._new_id(table, variant, kind, value)
+            elif value is not None and name in time_fields:
                 out[name] = value + shift[0]
             else:
                 out[name] = value
@@ -117,15 +156,19 @@ class Cloner:
                 out[ra_name], out[dec_name] = offset_position(out[ra_name], out[dec_name], shift[1], shift[2])
         return out
 
-    def _new_id(self, variant: int, kind: str, old):
-        key = (variant, kind, old)
-        new = self._ids.get(key)
-        if new is None:
-            while new is None or (kind, new) in self.used:
-                new = self._draw(kind, old)
-            self.used.add((kind, new))
-            self._ids[key] = new
+    def _new_id(self, table: dict, variant: int, kind: str, old):
+        self._check(variant)
+        new = None
+        while new is None or (kind, new) in self.used:
+            new = self._draw(kind, old)
+        self.used.add((kind, new))
+        table[(kind, old)] = new
         return new
+
+    def _check(self, variant: int) -> None:
+        if variant in self._frozen:
+            raise FinkLikeError(f"variant {variant} was planned elsewhere and lacks a draw: "
+                                "plan() and clone() disagree on the record")
 
     def _draw(self, kind: str, old):
         if kind == "objectId":  # ZTF names: "ZTF" + two-digit year + 7 lowercase letters

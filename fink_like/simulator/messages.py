@@ -42,20 +42,30 @@ def load_alerts(paths: PathLike | Iterable[PathLike], survey: str | None = None,
     if clone_factor == 1:
         return originals
     out = list(originals)
+    cloners, records = prepare_clones(originals, seed)
+    for variant in range(1, clone_factor):  # variant-major: the input order, K - 1 more times
+        out.extend(clone_message(m, r, cloners[m.survey], variant) for m, r in zip(originals, records))
+    return out
+
+
+def prepare_clones(originals: list[AlertMessage], seed: int) -> tuple[dict[str, Cloner], list[dict]]:
+    """One cloner per survey with every original id reserved, and the decoded records."""
     cloners = {name: Cloner(name, seed=seed) for name in sorted({m.survey for m in originals})}
     records = []
     for message in originals:
         record = adapter_for(message.survey).decode(message.value)
         cloners[message.survey].reserve(record)
         records.append(record)
-    for variant in range(1, clone_factor):  # variant-major: the input order, K - 1 more times
-        for message, record in zip(originals, records):
-            adapter = adapter_for(message.survey)
-            clone = cloners[message.survey].clone(record, variant)
-            value = adapter.encode(clone, message.schema_version)
-            key = str(adapter.alert_id(clone)).encode()
-            out.append(AlertMessage(message.survey, message.schema_version, key, value, message.source))
-    return out
+    return cloners, records
+
+
+def clone_message(message: AlertMessage, record: dict, cloner: Cloner, variant: int) -> AlertMessage:
+    """Variant ``variant`` of ``message`` (whose decoded record is ``record``) as a Kafka message."""
+    adapter = adapter_for(message.survey)
+    clone = cloner.clone(record, variant)
+    value = adapter.encode(clone, message.schema_version)
+    return AlertMessage(message.survey, message.schema_version, str(adapter.alert_id(clone)).encode(),
+                        value, message.source)
 
 
 def load_messages(path: PathLike | Iterable[PathLike], survey: str | None = None,

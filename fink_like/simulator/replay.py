@@ -8,7 +8,9 @@ from typing import Iterable
 
 from fink_like.errors import KafkaError
 
-_PRODUCER_DEFAULTS = {"linger.ms": 5, "message.max.bytes": 10_000_000, "enable.idempotence": False}
+# The replay's local queue is capped at 256 MB: a burst sent "as fast as possible" waits for
+# the broker (``send`` retries on a full queue) instead of holding gigabytes in the producer.
+REPLAY_QUEUE = {"queue.buffering.max.kbytes": 262_144}
 
 
 @dataclass(frozen=True)
@@ -66,25 +68,17 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
     The report's ``topic`` lists the topics, comma-separated. With ``roll`` > 0 each
     stream is written as segments of ``roll`` messages (``fink_like.kafka.retention``).
     """
-    from fink_like.kafka.produce import producer_for, send
+    from fink_like.kafka.produce import Delivery, producer_for, send
 
     if rate is not None and rate <= 0:
         raise KafkaError(f"replay rate must be positive, got {rate}")
-    batches = [(topic, list(messages)) for topic, messages in batches]
+    batches = list(batches)  # the streams themselves are read as they are sent, never copied
     if create_topic:
         from fink_like.kafka.admin import ensure_topics
 
         ensure_topics(conf, [topic for topic, _ in batches])
-    producer = producer_for(conf, cached=False, **_PRODUCER_DEFAULTS)
-    state = {"ok": 0, "failed": 0, "bytes": 0, "error": None}
-
-    def on_delivery(err, msg):
-        if err is None:
-            state["ok"] += 1
-            state["bytes"] += len(msg.value())
-        else:
-            state["failed"] += 1
-            state["error"] = err
+    producer = producer_for({**REPLAY_QUEUE, **conf}, cached=False)
+    report = Delivery()
 
     start = time.monotonic()
     segments = _Segments(conf, roll)
@@ -93,23 +87,31 @@ def replay_many(batches: Iterable[tuple[str, Iterable[tuple[bytes, bytes]]]], co
             delay = start + i / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # pacing the producer to the requested rate
-        send(producer, segments.topic(topic, j), value, key=key, on_delivery=on_delivery)
-    left = producer.flush(flush_timeout)
+        send(producer, segments.topic(topic, j), value, key=key, on_delivery=report)
+    left = producer.flush(flush_timeout)  # not confirm(): a replay reports partial delivery
     seconds = time.monotonic() - start
     topics = ",".join(topic for topic, _ in batches)
-    if state["error"] is not None and not state["ok"]:
-        raise KafkaError(f"no message reached {topics!r}: {state['error']}")
-    return ReplayReport(topics, state["ok"], state["failed"] + left, state["bytes"], seconds)
+    if report.failed and not report.messages:
+        raise KafkaError(f"no message reached {topics!r}: {report.cause(conf)}")
+    return ReplayReport(topics, report.messages, report.failed + left, report.bytes, seconds)
 
 
 def _interleave(batches):
-    """Round-robin over the streams so that every topic flows from the start."""
-    longest = max((len(messages) for _, messages in batches), default=0)
-    for i in range(longest):
-        for topic, messages in batches:
-            if i < len(messages):
-                key, value = messages[i]
+    """Round-robin over the streams so that every topic flows from the start.
+
+    Streams are iterated lazily (a spool on disk replays in bounded memory): message
+    ``i`` of every stream that still has one, then message ``i + 1``, and so on.
+    """
+    streams = [(topic, iter(messages)) for topic, messages in batches]
+    i = 0
+    while streams:
+        alive = []
+        for topic, stream in streams:
+            for key, value in stream:
                 yield topic, i, key, value
+                alive.append((topic, stream))
+                break
+        streams, i = alive, i + 1
 
 
 class _Segments:

@@ -20,7 +20,9 @@ b'\\x00\\x00\\x00\\x03\\x84body'
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import struct
 import zlib
@@ -135,13 +137,48 @@ def split_container(value: bytes) -> Container:
 
 
 def write_container(parsed_schema: dict, records: list[dict], codec: str = "null") -> bytes:
-    """One Avro container file holding ``records`` (what ZTF puts in each Kafka message)."""
-    out = io.BytesIO()
+    """One Avro container file holding ``records`` (what ZTF puts in each Kafka message).
+
+    The same records always give the same bytes, in any process (clones for load tests
+    are reproducible): the sync marker is the MD5 of the records' bodies, and the schema
+    in the header has its keys sorted (``fastavro.parse_schema`` orders a field's keys
+    by hash, so the same schema text parses to different JSON in different processes).
+    For one record and the ``null`` codec (every ZTF message) the header is built once
+    per schema object (:func:`_header`) and the body written with
+    ``fastavro.schemaless_writer``: the bytes are exactly those of ``fastavro.writer``
+    (tests/surveys/test_avro_writer.py), without serialising the schema again.
+    """
+    block = io.BytesIO()
     try:
-        fastavro.writer(out, parsed_schema, records, codec=codec, sync_marker=os.urandom(16))
+        for record in records:
+            fastavro.schemaless_writer(block, parsed_schema, record)
+        data = block.getvalue()
+        sync = hashlib.md5(data).digest()
+        if codec == "null" and len(records) == 1:
+            return b"".join((_header(parsed_schema)[1], sync, b"\x02", _long(len(data)), data, sync))
+        out = io.BytesIO()
+        fastavro.writer(out, _header(parsed_schema)[0], records, codec=codec, sync_marker=sync)
     except (ValueError, TypeError, KeyError) as exc:
         raise AlertError("schema_mismatch", f"record does not fit its schema: {exc}") from exc
     return out.getvalue()
+
+
+_EMPTY_SYNC = hashlib.md5(b"").digest()
+_HEADERS: dict[int, tuple[dict, dict, bytes]] = {}  # id(parsed) -> (parsed, sorted copy, header)
+
+
+def _header(parsed_schema: dict) -> tuple[dict, bytes]:
+    """``parsed_schema`` with its keys sorted, and its container header (codec null) up to,
+    not including, the sync marker."""
+    entry = _HEADERS.get(id(parsed_schema))
+    if entry is None or entry[0] is not parsed_schema:  # the schema is kept so its id is never reused
+        ordered = json.loads(json.dumps(parsed_schema, sort_keys=True))
+        out = io.BytesIO()
+        fastavro.writer(out, ordered, [], codec="null", sync_marker=_EMPTY_SYNC)
+        if len(_HEADERS) >= 64:
+            _HEADERS.clear()
+        entry = _HEADERS[id(parsed_schema)] = (parsed_schema, ordered, out.getvalue()[:-len(_EMPTY_SYNC)])
+    return entry[1], entry[2]
 
 
 def _long(value: int) -> bytes:

@@ -27,7 +27,7 @@ def assert_exactly_once(settings, expected_ids, topic: str, filters):
     conf = client_conf(settings.kafka)
     for f in filters:
         selected = set(science.loc[f["select"](science).fillna(False).astype(bool), "alert_id"].astype(str))
-        got = {a.key for a in consume([f"{topic}.{f['name']}"], conf, from_beginning=True,
-                                      idle_timeout=2.0, schema_topic=f"{topic}.schemas")}
+        got = {a.key for a in consume([f"{topic}.{f['name']}"], conf, from_beginning=True, until_end=True,
+                                      idle_timeout=60.0, schema_topic=f"{topic}.schemas")}
         assert got == selected, f"topic {f['name']}: exactly what its filter selects (keys, at least once)"
     return science

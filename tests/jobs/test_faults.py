@@ -153,22 +153,45 @@ def test_restart_with_another_split_after_a_partial_batch(spark, make_settings, 
 
 def test_a_failing_sink_does_not_stop_the_others(make_settings, shared_data):
     """Publishing fails: the archive still receives the batch, and the failure is counted."""
+    from fink_like.jobs.sinks import TopicSink
     from fink_like.jobs.stages import Pipeline
-    from fink_like.surveys.files import load_file_messages
 
     settings = make_settings(distribution={"filters": [{"name": "all", "topic": "all", "expression": "mag > 0"}]})
 
-    class BrokenPublisher(Pipeline):  # test double: a Kafka cluster that refuses every message
-        def _distribute(self, table, stamps, *rest):
+    class RefusingTopics(TopicSink):  # test double: a Kafka cluster that refuses every message
+        def write(self, table, names, stamps=None):
             raise ConnectionError("cluster refused the messages")
 
-    import pyarrow as pa
+    class BrokenPublisher(Pipeline):
+        def topic_sink(self):
+            return RefusingTopics(self._engine, {}, "schemas")
 
-    from fink_like.surveys import decode_messages
-
-    msgs = load_file_messages(shared_data / "ztf" / "alerts-4.02")[:20]
-    table = decode_messages(pa.table({"value": [m.value for m in msgs]})).canonical
+    table = _canonical(shared_data, 20)
     stats = BrokenPublisher(settings, "raw", ("distribute", "archive")).run_partition(table)
     assert stats.sink_errors == {"distribute": 1}
     assert stats.archived == 20, "archiving went on"
     assert stats.errors[0].startswith("distribute: ConnectionError: cluster refused")
+    assert stats.matches == [] and stats.published == {}
+
+
+def test_a_failing_lake_does_not_stop_the_archive(make_settings, shared_data, tmp_path):
+    """The science lake cannot be written (its folder is a file): the archive still is."""
+    from fink_like.jobs.stages import Pipeline
+
+    blocked = tmp_path / "lake"
+    blocked.write_text("a file where the lake's folder should be")
+    settings = make_settings(lake={"root": str(blocked)}, science={"modules": []})
+    stats = Pipeline(settings, "raw", ("science", "archive")).run_partition(_canonical(shared_data, 20))
+    assert stats.sink_errors == {"lake": 1}
+    assert stats.errors[0].startswith("lake: ")
+    assert stats.science == 20 and stats.archived == 20, "science and archiving went on"
+
+
+def _canonical(shared_data, n: int):
+    import pyarrow as pa
+
+    from fink_like.surveys import decode_messages
+    from fink_like.surveys.files import load_file_messages
+
+    msgs = load_file_messages(shared_data / "ztf" / "alerts-4.02")[:n]
+    return decode_messages(pa.table({"value": [m.value for m in msgs]})).canonical

@@ -105,3 +105,26 @@ def test_one_bad_file_is_skipped_and_reported_the_rest_is_sent(kafka_bootstrap, 
     assert main(["--config", str(config), "simulate", "--data", str(folder), "--strict"]) == 1
     err = capsys.readouterr().err
     assert "broken.avro" in err and "Traceback" not in err
+
+
+@pytest.mark.kafka
+def test_a_spool_replays_from_disk_in_order_and_in_segments(kafka_bootstrap, shared_data, tmp_path):
+    """Streams read lazily from a spool: every message once, in order, rolled into segments."""
+    from fink_like.kafka.retention import segment_topic
+    from fink_like.simulator.spool import build_spool
+
+    paths = [shared_data / "ztf/alerts-3.3", shared_data / "lsst/alerts-7.4"]
+    spool = build_spool(paths, 300, tmp_path / "spool", seed=3, workers=1)
+    ztf, lsst = f"z-{uuid.uuid4().hex[:8]}", f"l-{uuid.uuid4().hex[:8]}"
+    topics = {"ztf": ztf, "lsst": lsst}
+    streams = [(topics[s], stream) for s, stream in spool.streams.items()]
+    report = replay_many(streams, {"bootstrap.servers": kafka_bootstrap}, rate=2000.0, roll=100)
+    assert (report.sent, report.failed) == (300, 0)
+    assert report.bytes == sum(len(v) for _t, stream in streams for _k, v in stream)
+    for topic, stream in streams:
+        expected = [k for k, _ in stream]
+        got = []
+        for index in range(-(-len(expected) // 100)):
+            part = expected[index * 100:(index + 1) * 100]
+            got += _read_keys(kafka_bootstrap, segment_topic(topic, index), len(part))
+        assert got == expected
