@@ -1,8 +1,11 @@
-"""Clone real alerts for load tests: new unique ids, small consistent shifts in time and sky.
+"""Clone real alerts for load tests: new unique ids, consistent shifts in time and sky.
 
 Variant ``k`` of an object gets one time shift and one sky offset, applied to every
-epoch of its history, so a cloned light curve is the original light curve moved a
-little. Ids are remapped consistently within a variant: an id that appears in several
+epoch of its history, so a cloned light curve is the original light curve moved: a few
+arcseconds on the sky and ``k`` x ``night_step_days`` (+- ``max_shift_days``) in time.
+The whole-night step keeps every variant of an object on nights of its own: clones a
+few arcseconds and a few hours apart on the same night would look like one moving
+object to the solar-system linker, which a real stream never shows. Ids are remapped consistently within a variant: an id that appears in several
 alerts (a ZTF ``candid`` repeated in later ``prv_candidates``, a Rubin ``diaObjectId``)
 maps to the same new id everywhere in that variant, and never to an id used elsewhere.
 """
@@ -68,7 +71,12 @@ class Cloner:
     seed
         Seed of the random ids and shifts: the same seed gives the same clones.
     max_shift_arcsec, max_shift_days
-        Bounds of the per-object sky offset (great-circle) and time shift.
+        Bounds of the per-object sky offset (great-circle) and of the random part of the
+        time shift.
+    night_step_days
+        Variant ``k``'s time shift is ``k * night_step_days`` plus the random part; with
+        ``night_step_days >= 2 * max_shift_days + 1`` no two variants of an object share a
+        night (a 24-hour window).
     reserved
         Ids already in use (the originals'), as ``(family, id)`` pairs, never reissued.
 
@@ -80,11 +88,12 @@ class Cloner:
     """
 
     def __init__(self, survey: str, seed: int = 0, max_shift_arcsec: float = 3.0,
-                 max_shift_days: float = 0.5, reserved: set | None = None):
+                 max_shift_days: float = 0.5, night_step_days: float = 2.0, reserved: set | None = None):
         self.spec = SPECS[survey]
         self.rng = random.Random(seed)
         self.max_shift_arcsec = max_shift_arcsec
         self.max_shift_days = max_shift_days
+        self.night_step_days = night_step_days
         self.used: set = set(reserved or ())
         self._ids: dict[int, dict[tuple, object]] = {}                     # variant -> (kind, old) -> new
         self._shifts: dict[int, dict[object, tuple[float, float, float]]] = {}  # variant -> object -> shift
@@ -128,7 +137,8 @@ class Cloner:
             self._check(variant)
             angle = self.rng.uniform(0.0, 2.0 * math.pi)
             radius = self.max_shift_arcsec * math.sqrt(self.rng.random())
-            shift = shifts[obj] = (self.rng.uniform(-self.max_shift_days, self.max_shift_days),
+            days = variant * self.night_step_days + self.rng.uniform(-self.max_shift_days, self.max_shift_days)
+            shift = shifts[obj] = (days,
                                    radius * math.cos(angle) / 3600.0, radius * math.sin(angle) / 3600.0)
         return shift
 

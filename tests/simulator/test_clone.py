@@ -67,7 +67,7 @@ def test_shifts_are_small_and_consistent_across_the_history(cloned):
         assert (sep <= 3.0 * u.arcsec + 1e-6 * u.arcsec).all()
         for a, b in zip(orig, copy):
             shift = b["mjd"] - a["mjd"]
-            assert abs(shift) <= 0.5
+            assert abs(shift - 2.0 * variant) <= 0.5  # whole-night step per variant, +- 0.5 d
             assert [y - x for x, y in zip(a["lc_mjd"], b["lc_mjd"])] == pytest.approx([shift] * len(a["lc_mjd"]), abs=1e-7)
             assert 0 <= b["ra"] < 360 and -90 <= b["dec"] <= 90
 
@@ -87,3 +87,14 @@ def test_same_seed_same_clones_and_bad_factor(shared_data):
     assert a != [k for k, _ in load_messages(folder, clone_factor=2, seed=4)]
     with pytest.raises(UsageError, match="clone factor"):
         load_messages(folder, clone_factor=0)
+
+
+def test_variants_of_one_object_never_share_a_night(cloned):
+    """Clones of a source on one night would look like a moving object to the sso linker."""
+    clones, originals = cloned
+    canonical, _ = decode_batch(messages_table(clones))
+    rows = canonical.select(["night"]).to_pylist()
+    n = len(originals)
+    for i in range(n):
+        nights = [rows[variant * n + i]["night"] for variant in range(K)]
+        assert len(set(nights)) == K, nights
