@@ -23,6 +23,7 @@ from fink_like.archive.backends import LazyBackend, prefix_stop
 from fink_like.archive.cursors import Cursors
 from fink_like.errors import ArchiveError, QueryError
 from fink_like.secrets import echo
+from fink_like.sky.cone import separation_deg
 
 MAX_RADIUS_ARCSEC = 5 * 3600.0
 """Largest cone radius (5 degrees): at NSIDE 128 such a cone touches ~400 index pixels."""
@@ -207,7 +208,7 @@ def within(rows, ra: float, dec: float, radius: float, lo, hi) -> list[tuple[int
         return []
     text = b",".join(b"[" + c[b"i:ra"] + b"," + c[b"i:dec"] + b"," + c[b"i:mjd"] + b"]" for _, c in rows)
     pra, pdec, mjd = np.asarray(json.loads(b"[" + text + b"]"), dtype=float).T
-    sep = angular_separation(ra, dec, pra, pdec) * 3600.0
+    sep = separation_deg(ra, dec, pra, pdec) * 3600.0
     keep = sep <= radius
     if lo is not None:
         keep &= mjd >= lo
@@ -232,15 +233,6 @@ def index_ranges(pixels: np.ndarray) -> list[tuple[bytes, bytes]]:
         if len(run):
             ranges.append((model.pixel_prefix(int(run[0])), model.pixel_prefix(int(run[-1]) + 1)))
     return ranges
-
-
-def angular_separation(ra1, dec1, ra2, dec2):
-    """Great-circle distance in degrees (Vincenty formula, stable at all separations)."""
-    l1, b1, l2, b2 = (np.radians(np.asarray(x, dtype=float)) for x in (ra1, dec1, ra2, dec2))
-    dl = l2 - l1
-    num = np.hypot(np.cos(b2) * np.sin(dl), np.cos(b1) * np.sin(b2) - np.sin(b1) * np.cos(b2) * np.cos(dl))
-    den = np.sin(b1) * np.sin(b2) + np.cos(b1) * np.cos(b2) * np.cos(dl)
-    return np.degrees(np.arctan2(num, den))
 
 
 def check_cone(ra, dec, radius) -> tuple[float, float, float]:
