@@ -167,9 +167,7 @@ class LocalCluster:
             if all(found):
                 return (int(found[0].group(1)), int(found[1].group(1))), ""
             if not self._running().get("master"):
-                proc = self._procs.get("master")
-                code = proc.poll() if proc is not None else None
-                return None, f"(exit status {code}) {self._tail('master') or '(empty log)'}"
+                return None, self._exit_reason("master")
             if time.monotonic() > deadline:
                 self.stop()
                 raise ClusterError(f"the Spark master did not start within {timeout:.0f} s (logs in {self.state})")
@@ -204,11 +202,9 @@ class LocalCluster:
         while True:
             dead = [role for role, running in self._running().items() if not running]
             if dead:
-                proc = self._procs.get(dead[0])
-                code = proc.poll() if proc is not None else None
-                tail = self._tail(dead[0])
+                why = self._exit_reason(dead[0])
                 self.stop()
-                raise ClusterError(f"spark {dead[0]} exited (exit status {code}): {tail or '(empty log)'}")
+                raise ClusterError(f"spark {dead[0]} exited: {why}")
             state = self._master_json()
             alive = [w for w in (state or {}).get("workers", []) if w.get("state") == "ALIVE"]
             if len(alive) >= expected:
@@ -226,6 +222,12 @@ class LocalCluster:
                 return json.loads(r.read())
         except (OSError, ValueError, IndexError):
             return None
+
+    def _exit_reason(self, role: str) -> str:
+        """``(exit status N) <last log lines>`` of a process that has died (N is None if not our child)."""
+        proc = self._procs.get(role)
+        code = proc.poll() if proc is not None else None
+        return f"(exit status {code}) {self._tail(role) or '(empty log)'}"
 
     def _tail(self, role: str, lines: int = 5) -> str:
         try:
