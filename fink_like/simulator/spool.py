@@ -14,8 +14,8 @@ a folder before the trial, on every core:
 
 The messages are byte for byte those of ``load_alerts(paths, clone_factor=K, seed=seed)``
 with ``K = ceil(count / originals)``, and :meth:`Spool.streams` yields the first
-``count`` of them in the order :func:`mixed_order` gives (by ``crc32(key) ^ seed``, as
-the benchmark always replayed them), one stream per survey. Reading a stream keeps one
+``count`` of them in the order :func:`replay_order` gives (variant by variant, each
+shuffled by ``crc32(key) ^ seed``), one stream per survey. Reading a stream keeps one
 message in memory at a time (``os.pread`` at the offsets of a small index).
 """
 
@@ -98,13 +98,17 @@ def variant_file(variant: int) -> str:
     return f"{variant:06d}.bin"
 
 
-def mixed_order(crcs: np.ndarray, seed: int) -> np.ndarray:
-    """Positions sorted by ``crc32(key) ^ seed``, ties in input order (Python's stable sort).
+def replay_order(variants: np.ndarray, crcs: np.ndarray, seed: int) -> np.ndarray:
+    """Positions variant by variant, and within a variant by ``crc32(key) ^ seed`` (stable).
 
-    Only the low 32 bits of the seed change the order: every crc shares the high ones.
+    A variant is one copy of the shared alerts, shifted by whole nights (see
+    :mod:`fink_like.simulator.clone`), so replaying variant by variant streams the nights
+    one after the other, as a survey does: a micro-batch holds the few nights of one or
+    two variants, not a few alerts of every variant's nights. Within a variant the crc
+    order interleaves both surveys. Only the low 32 bits of the seed change the order.
     """
     keys = crcs.astype(np.uint32) ^ np.uint32(seed & 0xFFFFFFFF)
-    return np.argsort(keys, kind="stable")
+    return np.lexsort((np.arange(len(keys)), keys, variants))
 
 
 def build_spool(paths, count: int, folder: Path, seed: int = 0, workers: int | None = None) -> Spool:
@@ -191,7 +195,7 @@ def _write_variants(paths: list[str], factor: int, folder: str, seed: int, worke
 
 def _index(folder: Path, index, count: int, seed: int) -> Spool:
     variants, surveys, crcs, offsets, sizes = (index[name] for name in ("variants", *COLUMNS))
-    chosen = mixed_order(crcs, seed)[:count]
+    chosen = replay_order(variants, crcs, seed)[:count]
     spool = Spool(folder, count=len(chosen), written=len(variants),
                   disk_bytes=int(sizes.sum()) + (folder / INDEX).stat().st_size)
     for code, survey in enumerate(SURVEYS):
