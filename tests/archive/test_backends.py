@@ -78,3 +78,36 @@ def test_prefix_stop():
     assert prefix_stop(b"ab_") == b"ab`"
     assert prefix_stop(b"a\xff") == b"b"
     assert prefix_stop(b"\xff\xff") is None
+
+
+def test_embedded_files_made_with_without_rowid_tables_still_work(tmp_path):
+    """Archives written before the 64 KB-page, rowid layout keep theirs and stay usable."""
+    import sqlite3
+
+    from fink_like.archive.backends.embedded import PAGE_SIZE, EmbeddedBackend
+
+    old = tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as db:
+        db.execute("CREATE TABLE _families (tbl TEXT PRIMARY KEY, families TEXT NOT NULL)")
+        db.execute('CREATE TABLE "t" (row BLOB PRIMARY KEY, cells BLOB NOT NULL) WITHOUT ROWID')
+        db.execute("INSERT INTO _families VALUES ('t', 's')")
+    db.close()
+    store = EmbeddedBackend(old)
+    store.put_tables([("t", [(b"b", {b"s:x": b"2"}), (b"a", {b"s:x": b"1"})])])
+    store.put("t", b"a", {b"s:y": b"3"})
+    assert list(store.scan("t")) == [(b"a", {b"s:x": b"1", b"s:y": b"3"}), (b"b", {b"s:x": b"2"})]
+    store.close()
+    with sqlite3.connect(old) as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 4096   # unchanged
+    db.close()
+
+    new = EmbeddedBackend(tmp_path / "new.sqlite")
+    new.create_tables({"t": ["s"]})
+    new.put("t", b"k", {b"s:x": b"v" * 70_000})
+    assert new.get("t", b"k") == {b"s:x": b"v" * 70_000}
+    new.close()
+    with sqlite3.connect(tmp_path / "new.sqlite") as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 't'").fetchone()[0]
+    db.close()
+    assert "WITHOUT ROWID" not in sql

@@ -1,9 +1,16 @@
 """The ``embedded`` backend: the HBase-shaped store in one SQLite file (stdlib ``sqlite3``).
 
-Each HBase table is one SQLite table ``(row BLOB PRIMARY KEY, cells BLOB) WITHOUT ROWID``:
-one blob per row key holding its cells, so rows sort by key exactly as in HBase. An
-upsert merges cells on conflict (SQL function ``hb_merge``), which keeps HBase's
-per-cell put semantics. WAL mode lets readers (the API) work while the writer writes.
+Each HBase table is one SQLite table ``(row BLOB PRIMARY KEY, cells BLOB)``: one blob
+per row key holding its cells; scans read rows in key order (``ORDER BY row``, through
+the key's index) exactly as in HBase. An upsert merges cells on conflict (SQL function
+``hb_merge``), which keeps HBase's per-cell put semantics. WAL mode lets readers (the API)
+work while the writer writes.
+
+Rows are large (an alert's cutouts are ~60 KB), so new files use 64 KB pages and
+ordinary rowid tables: a row's blob is written once into its own pages, and only the
+small key index is rebalanced. (A ``WITHOUT ROWID`` table keeps whole rows in its B-tree
+and moves them on every split; with 4 KB pages writing an alert cost about three times
+the CPU, see docs/benchmarks.md.) Files made before keep their layout and still work.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from fink_like.errors import ArchiveBusy, ArchiveError
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _HEADER = struct.Struct(">I")
 _CELL = struct.Struct(">HI")
+PAGE_SIZE = 65536  # bytes, SQLite's largest: rows of ~60 KB span one or two pages
 
 
 UPSERT = ('INSERT INTO "{table}" (row, cells) VALUES (?, ?) '
@@ -78,6 +86,7 @@ class EmbeddedBackend(ArchiveBackend):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file only; no-op otherwise
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
@@ -109,7 +118,7 @@ class EmbeddedBackend(ArchiveBackend):
             for table, fams in families.items():
                 _check_name(table)
                 self._run(table, f'CREATE TABLE IF NOT EXISTS "{table}" '
-                                 "(row BLOB PRIMARY KEY, cells BLOB NOT NULL) WITHOUT ROWID")
+                                 "(row BLOB PRIMARY KEY, cells BLOB NOT NULL)")
                 self._run(table, "INSERT OR IGNORE INTO _families VALUES (?, ?)",
                           (table, ",".join(fams)))
             self._load_families()
