@@ -99,15 +99,23 @@ def _night_pairs(rows: np.ndarray, ra, dec, mjd, params: LinkParams) -> np.ndarr
 def tracklets(ra, dec, mjd, night, params: LinkParams = LinkParams()) -> list[np.ndarray]:
     """Groups of detection indices (sorted, at least two each) consistent with one linear motion."""
     ra, dec, mjd = (np.asarray(x, dtype=float) for x in (ra, dec, mjd))
-    edges = pairs(ra, dec, mjd, night, params)
     out: list[np.ndarray] = []
-    for group in _components(len(ra), edges):
+    for group, edges in _components(pairs(ra, dec, mjd, night, params)):
         out.extend(_split(group, edges, ra, dec, mjd, params))
     return sorted(out, key=lambda t: int(t[0]))
 
 
-def _components(n: int, edges: np.ndarray) -> list[np.ndarray]:
-    parent = np.arange(n)
+def _components(edges: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Connected groups of detections, each sorted, with its own edges (in their input order).
+
+    Groups come in the order of their smallest member. The work is linear in the number
+    of edges: each group's edges are picked once, however many groups there are.
+    """
+    if not len(edges):
+        return []
+    members, local = np.unique(edges, return_inverse=True)
+    local = local.reshape(edges.shape)
+    parent = np.arange(len(members))
 
     def root(x):
         while parent[x] != x:
@@ -115,28 +123,31 @@ def _components(n: int, edges: np.ndarray) -> list[np.ndarray]:
             x = parent[x]
         return x
 
-    for i, j in edges:
+    for i, j in local.tolist():
         a, b = root(i), root(j)
         if a != b:
             parent[max(a, b)] = min(a, b)
-    members = np.unique(edges) if len(edges) else np.array([], dtype=np.int64)
-    groups: dict[int, list[int]] = {}
-    for m in members:
-        groups.setdefault(root(m), []).append(int(m))
-    return [np.array(sorted(g)) for g in groups.values() if len(g) >= 2]
+    roots = np.array([root(m) for m in range(len(members))])
+    # A root is its group's smallest member: groups sorted by root come in that order.
+    by_member = np.argsort(roots, kind="stable")
+    by_edge = np.argsort(roots[local[:, 0]], kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(roots[by_member]) != 0])
+    edge_starts = np.searchsorted(roots[local[by_edge, 0]], roots[by_member][starts])
+    bounds = zip(starts, np.r_[starts[1:], len(members)], edge_starts, np.r_[edge_starts[1:], len(edges)])
+    return [(members[by_member[a:b]], edges[by_edge[c:d]]) for a, b, c, d in bounds]
 
 
 def _split(group, edges, ra, dec, mjd, params) -> list[np.ndarray]:
-    """The group if one line explains it, else the best line's members and the rest linked again."""
-    if len(group) < 2:
-        return []
+    """The group if one line explains it, else the best line's members and the rest linked again.
+
+    ``edges`` are the group's own edges.
+    """
     if len(group) == 2 or fit_motion(ra[group], dec[group], mjd[group]).max_residual_arcsec <= params.tolerance_arcsec:
         return [group]
-    inside = np.isin(edges[:, 0], group) & np.isin(edges[:, 1], group)
-    best = _best_line(group, edges[inside], ra, dec, mjd, params.tolerance_arcsec)
+    best = _best_line(group, edges, ra, dec, mjd, params.tolerance_arcsec)
     rest = np.setdiff1d(group, best)
     rest_edges = edges[np.isin(edges[:, 0], rest) & np.isin(edges[:, 1], rest)]
-    return [best] + [t for g in _components_of(rest, rest_edges) for t in _split(g, rest_edges, ra, dec, mjd, params)]
+    return [best] + [t for g, e in _components(rest_edges) for t in _split(g, e, ra, dec, mjd, params)]
 
 
 def _best_line(group, edges, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
@@ -157,12 +168,6 @@ def _best_line(group, edges, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
         counts[rows] = (np.degrees(miss) * 3600.0 <= tolerance_arcsec).sum(axis=1)
     i, j = edges[int(np.argmax(counts))]  # the first edge with the highest count, as in edge order
     return group[_near_line(i, j, group, ra, dec, mjd, tolerance_arcsec)]
-
-
-def _components_of(members: np.ndarray, edges: np.ndarray) -> list[np.ndarray]:
-    if not len(edges):
-        return []
-    return [g for g in _components(int(members.max()) + 1, edges) if np.isin(g, members).all()]
 
 
 def _near_line(i, j, group, ra, dec, mjd, tolerance_arcsec) -> np.ndarray:
