@@ -133,7 +133,9 @@ def write_partitioned(table: pa.Table, area_uri: str, name: str, s3=None) -> dic
     counts: dict[str, int] = {}
     nights = pc.unique(table[PARTITION]).to_pylist()
     for night in sorted(nights):
-        part = table.filter(pc.equal(table[PARTITION], night)).drop_columns([PARTITION])
+        # One night (a live stream's usual partition): the table as it is, no filtered copy.
+        rows = table if len(nights) == 1 else table.filter(pc.equal(table[PARTITION], night))
+        part = rows.drop_columns([PARTITION])
         directory = f"{base}/{PARTITION}={night}"
         fs.create_dir(directory, recursive=True)
         tmp = f"{directory}/.{uuid.uuid4().hex}.tmp"

@@ -85,7 +85,10 @@ def _transport(batch, indices: list[int], now: dt.datetime) -> dict[str, pa.Arra
     idx = None if every else pa.array(indices, pa.int64())
 
     def pick(name, typ):
+        if not indices:  # no row (no quarantined message, the usual case): nothing to take
+            return pa.array([], typ)
         column = _column(batch, name, size)
+        # A take from chunks concatenates them first, a copy of every payload.
         return (column if every else column.take(idx)).cast(typ, safe=False)
 
     return {
