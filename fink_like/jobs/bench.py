@@ -199,7 +199,8 @@ def trial_spool(settings: Settings, folder: Path, count: int, seed: int = 0):
     """``count`` real alerts (ZTF and Rubin mixed, cloned as needed) on disk under ``folder``."""
     from fink_like.simulator.spool import build_spool
 
-    spool = build_spool(alert_folders(settings.simulator.data_dir), count, folder / "spool", seed)
+    # Each alert is written again to the raw lake, the science lake and the archive.
+    spool = build_spool(alert_folders(settings.simulator.data_dir), count, folder / "spool", seed, outputs=3)
     log.info("load spooled", extra=spool.summary())
     return spool
 

@@ -111,8 +111,13 @@ def replay_order(variants: np.ndarray, crcs: np.ndarray, seed: int) -> np.ndarra
     return np.lexsort((np.arange(len(keys)), keys, variants))
 
 
-def build_spool(paths, count: int, folder: Path, seed: int = 0, workers: int | None = None) -> Spool:
+def build_spool(paths, count: int, folder: Path, seed: int = 0, workers: int | None = None,
+                outputs: int = 0) -> Spool:
     """Write ``count`` alerts of ``paths`` (cloned as needed) to ``folder``.
+
+    ``outputs`` is how many more copies of each alert the run will write on the same disk
+    (a trial of the main job: raw lake, science lake and archive cutouts, 3): the disk
+    check asks for room for them too, so a long trial cannot fill the disk halfway.
 
     Raises
     ------
@@ -129,7 +134,9 @@ def build_spool(paths, count: int, folder: Path, seed: int = 0, workers: int | N
     if not originals:
         raise UsageError(f"no alert file under {', '.join(map(str, paths))}")
     factor = max(1, math.ceil(count / len(originals)))
-    check_disk(folder, factor * sum(RECORD.size + len(m.key) + len(m.value) for m in originals))
+    size = factor * sum(RECORD.size + len(m.key) + len(m.value) for m in originals)
+    check_disk(folder, size + outputs * size * count // (factor * len(originals)),
+               "the alert spool" + (" and the run's outputs" if outputs else ""))
     folder.mkdir(parents=True, exist_ok=True)
     workers = max(1, workers or os.cpu_count() or 1)
     _in_child(_write_variants, [str(p) for p in paths], factor, str(folder), seed, workers)
@@ -153,14 +160,14 @@ def _in_child(target, *args) -> None:
                             "the error is above)")
 
 
-def check_disk(folder: Path, needed: int) -> None:
+def check_disk(folder: Path, needed: int, what: str = "the alert spool") -> None:
     """Fail unless ``needed`` bytes (and :data:`HEADROOM`) are free where ``folder`` will be."""
     probe = folder
     while not probe.exists():
         probe = probe.parent
     free = shutil.disk_usage(probe).free
     if free < needed + HEADROOM:
-        raise UsageError(f"the alert spool needs {needed / 1e9:.1f} GB (plus {HEADROOM / 1e9:.1f} GB spare) "
+        raise UsageError(f"{what} needs {needed / 1e9:.1f} GB (plus {HEADROOM / 1e9:.1f} GB spare) "
                          f"in {folder}, but only {free / 1e9:.1f} GB are free: free disk space or "
                          f"lower --rates/--duration/--burst")
 

@@ -53,6 +53,21 @@ def test_a_full_disk_is_a_clear_error(tmp_path):
     check_disk(tmp_path / "spool", 1000)  # a small spool fits
 
 
+def test_the_disk_check_counts_the_runs_outputs(paths, tmp_path, monkeypatch):
+    """A spool that fits alone but not with three more copies of each alert is refused."""
+    import shutil
+
+    from fink_like.simulator import spool as spool_module
+
+    total = sum(p.stat().st_size for folder in paths for p in folder.rglob("*.avro"))
+    usage = shutil.disk_usage(tmp_path)
+    free = int(2.5 * total) + spool_module.HEADROOM   # room for ~2.5 copies of the alerts
+    monkeypatch.setattr(spool_module.shutil, "disk_usage", lambda _p: usage._replace(free=free))
+    with pytest.raises(UsageError, match="the alert spool and the run's outputs needs"):
+        build_spool(paths, 264, tmp_path / "spool", outputs=3)
+    assert not (tmp_path / "spool").exists()
+
+
 def test_count_must_be_positive(paths, tmp_path):
     with pytest.raises(UsageError, match="at least one alert"):
         build_spool(paths, 0, tmp_path / "spool")
