@@ -127,14 +127,15 @@ def _components(edges: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         a, b = root(i), root(j)
         if a != b:
             parent[max(a, b)] = min(a, b)
+    # A root is its group's smallest member, so groups sorted by root come in that order;
+    # every group has members and edges, so both splits below have one part per root.
     roots = np.array([root(m) for m in range(len(members))])
-    # A root is its group's smallest member: groups sorted by root come in that order.
-    by_member = np.argsort(roots, kind="stable")
-    by_edge = np.argsort(roots[local[:, 0]], kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(roots[by_member]) != 0])
-    edge_starts = np.searchsorted(roots[local[by_edge, 0]], roots[by_member][starts])
-    bounds = zip(starts, np.r_[starts[1:], len(members)], edge_starts, np.r_[edge_starts[1:], len(edges)])
-    return [(members[by_member[a:b]], edges[by_edge[c:d]]) for a, b, c, d in bounds]
+    edge_roots = roots[local[:, 0]]
+    grouped_members = members[np.argsort(roots, kind="stable")]
+    grouped_edges = edges[np.argsort(edge_roots, kind="stable")]
+    member_cuts = np.cumsum(np.unique(roots, return_counts=True)[1])[:-1]
+    edge_cuts = np.cumsum(np.unique(edge_roots, return_counts=True)[1])[:-1]
+    return list(zip(np.split(grouped_members, member_cuts), np.split(grouped_edges, edge_cuts)))
 
 
 def _split(group, edges, ra, dec, mjd, params) -> list[np.ndarray]:
