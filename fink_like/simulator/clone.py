@@ -5,9 +5,10 @@ epoch of its history, so a cloned light curve is the original light curve moved:
 arcseconds on the sky and ``k`` x ``night_step_days`` (+- ``max_shift_days``) in time.
 The whole-night step keeps every variant of an object on nights of its own: clones a
 few arcseconds and a few hours apart on the same night would look like one moving
-object to the solar-system linker, which a real stream never shows. Ids are remapped consistently within a variant: an id that appears in several
-alerts (a ZTF ``candid`` repeated in later ``prv_candidates``, a Rubin ``diaObjectId``)
-maps to the same new id everywhere in that variant, and never to an id used elsewhere.
+object to the solar-system linker, which a real stream never shows. Ids are remapped
+consistently within a variant: an id that appears in several alerts (a ZTF ``candid``
+repeated in later ``prv_candidates``, a Rubin ``diaObjectId``) maps to the same new id
+everywhere in that variant, and never to an id used elsewhere.
 """
 
 from __future__ import annotations
