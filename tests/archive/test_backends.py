@@ -111,3 +111,35 @@ def test_embedded_files_made_with_without_rowid_tables_still_work(tmp_path):
         sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 't'").fetchone()[0]
     db.close()
     assert "WITHOUT ROWID" not in sql
+
+
+def _open_at_once(path, barrier, results):
+    from fink_like.archive.backends.embedded import EmbeddedBackend
+
+    barrier.wait()
+    try:
+        store = EmbeddedBackend(path)
+        store.create_tables({"events": ["d"]})
+        store.close()
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_embedded_file_opened_by_many_processes_at_once(tmp_path):
+    """Executors' workers warming up open one new file together: none is refused as locked."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(30):
+        path = tmp_path / f"r{round_}" / "events.sqlite"
+        barrier, results = ctx.Barrier(6), ctx.Queue()
+        workers = [ctx.Process(target=_open_at_once, args=(path, barrier, results)) for _ in range(6)]
+        for w in workers:
+            w.start()
+        outcomes = [results.get(timeout=60) for _ in workers]
+        for w in workers:
+            w.join(timeout=60)
+        failures += [o for o in outcomes if o != "ok"]
+    assert not failures, failures[:3]
