@@ -87,8 +87,7 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
         finally:
             supervisor.stop()
     finally:
-        for listener in listeners:
-            spark.streams.removeListener(listener)
+        detach(spark, listeners)
         if "archive" in stages:
             from fink_like.archive.backends import close_archive
 
@@ -96,9 +95,23 @@ def run_job(settings: Settings, *, source: str, stages: tuple[str, ...], name: s
     return totals
 
 
+def detach(spark, listeners: list) -> None:
+    """Remove query listeners, and wait for any that can be closed (:func:`pruning`'s)
+    to finish what it is doing: nothing of theirs runs after this returns."""
+    for listener in listeners:
+        spark.streams.removeListener(listener)
+        if hasattr(listener, "close"):
+            listener.close()
+
+
 def pruning(settings: Settings, bootstrap: str) -> list:
     """A listener deleting fully read survey-topic segments (``kafka.roll_messages``) and
-    expired distribution segments (``distribution.retention_seconds``, embedded broker)."""
+    expired distribution segments (``distribution.retention_seconds``, embedded broker).
+
+    Detach it with :func:`detach` before the topics go: its probes of a segment (a
+    librdkafka consumer) must not meet that segment's deletion by the caller, which
+    crashes the process (librdkafka with tansu, docs/kafka.md).
+    """
     from fink_like.kafka.retention import distribution_retention
 
     retention = distribution_retention(settings)
@@ -106,6 +119,7 @@ def pruning(settings: Settings, bootstrap: str) -> list:
     if not bootstrap or not (rolled or retention):
         return []
     import json
+    import threading
     import time
 
     from pyspark.sql.streaming import StreamingQueryListener
@@ -119,15 +133,26 @@ def pruning(settings: Settings, bootstrap: str) -> list:
               if retention else None)
 
     class _Pruner(StreamingQueryListener):
+        # Events arrive on the listener bus's thread, which removeListener does not wait for.
+        lock, closed = threading.Lock(), False
+
+        def close(self):
+            """Wait for a prune under way; later events do nothing."""
+            with self.lock:
+                self.closed = True
+
         def onQueryStarted(self, event):
             pass
 
         def onQueryProgress(self, event):  # posted after the batch's commit
-            for source in event.progress.sources if janitor else ():
-                if source.endOffset:
-                    janitor.prune(json.loads(source.endOffset))
-            if expiry:
-                expiry.prune(time.time())
+            with self.lock:
+                if self.closed:
+                    return
+                for source in event.progress.sources if janitor else ():
+                    if source.endOffset:
+                        janitor.prune(json.loads(source.endOffset))
+                if expiry:
+                    expiry.prune(time.time())
 
         def onQueryIdle(self, event):
             pass

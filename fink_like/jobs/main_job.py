@@ -113,7 +113,7 @@ class Progress:
 
 def run_broker(settings: Settings, options: RunOptions) -> RunResult:
     """Run the whole broker on a replayed night; returns once every alert went through."""
-    from fink_like.jobs.driver import bootstrap_for, pruning, supervise
+    from fink_like.jobs.driver import bootstrap_for, detach, pruning, supervise
     from fink_like.jobs.spark import get_spark
     from fink_like.jobs.stream import start
     from fink_like.kafka.admin import ensure_topics
@@ -159,8 +159,7 @@ def run_broker(settings: Settings, options: RunOptions) -> RunResult:
         supervisor.query.processAllAvailable()  # the last batch's commit is written before stopping
     finally:
         supervisor.stop()
-        for listener in listeners:
-            spark.streams.removeListener(listener)
+        detach(spark, listeners)
         if "archive" in stages:
             from fink_like.archive.backends import close_archive
 

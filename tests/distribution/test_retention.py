@@ -93,3 +93,54 @@ def test_published_segments_are_read_in_order_and_expired_ones_deleted(enriched,
         assert client._assigned == [segment, later]
         more = _read(client, 3)
         assert [a.topic for a in more] == [later] * 3
+
+
+def test_detached_pruner_finishes_its_prune_and_then_does_nothing(tmp_path, monkeypatch):
+    """The pruning listener's work runs on Spark's listener thread: detaching it waits for a
+    prune under way (which probes segments with a consumer) before the caller deletes
+    topics, and events delivered later prune nothing."""
+    import threading
+    from types import SimpleNamespace
+
+    import fink_like.kafka.retention as retention
+    from fink_like.jobs.driver import detach, pruning
+
+    order, started, release, removed = [], threading.Event(), threading.Event(), threading.Event()
+
+    class SlowJanitor:
+        def __init__(self, conf, topics):
+            pass
+
+        def prune(self, committed):
+            order.append("prune started")
+            started.set()
+            release.wait(30)
+            order.append("prune finished")
+
+    class Expiry:
+        def __init__(self, *args):
+            pass
+
+        def prune(self, now):
+            order.append("expired pruned")
+
+    monkeypatch.setattr(retention, "SegmentJanitor", SlowJanitor)
+    monkeypatch.setattr(retention, "TimeRetention", Expiry)
+    config = tmp_path / "conf.yaml"
+    config.write_text("kafka: {embedded: true, roll_messages: 10}\n"
+                      "distribution: {retention_seconds: 600}\n")
+    [listener] = pruning(load_settings(config, env={}), "127.0.0.1:1")
+    event = SimpleNamespace(progress=SimpleNamespace(sources=[SimpleNamespace(endOffset='{"t": {"0": 1}}')]))
+    spark = SimpleNamespace(streams=SimpleNamespace(removeListener=lambda listener: (order.append("removed"), removed.set())))
+
+    bus = threading.Thread(target=listener.onQueryProgress, args=(event,))
+    bus.start()
+    assert started.wait(30)
+    detaching = threading.Thread(target=lambda: (detach(spark, [listener]), order.append("detached")))
+    detaching.start()
+    assert removed.wait(30)
+    release.set()
+    detaching.join(30)
+    bus.join(30)
+    listener.onQueryProgress(event)  # delivered after detaching: nothing runs
+    assert order == ["prune started", "removed", "prune finished", "expired pruned", "detached"]
