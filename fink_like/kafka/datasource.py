@@ -142,12 +142,24 @@ class _Cluster:
                 high = max(reported, previous[1])
                 self.probed.discard(tp)
             else:
-                high = max(true_high(self.consumer, tp[0], tp[1], low, reported, self.timeout),
-                           previous[1] if previous else 0)
+                high = max(self._probe(tp, low, reported), previous[1] if previous else 0)
                 self.probed.add(tp)
             self._seen[tp] = (reported, high)
             out[tp] = (low, high)
         return out
+
+    def _probe(self, tp, low: int, reported: int) -> int:
+        """:func:`true_high` with a consumer of its own, closed after.
+
+        A librdkafka consumer once assigned a topic that is deleted later crashes the
+        process at its next assignment (tansu; the driver deletes read segments while
+        this planner runs, docs/kafka.md), so the long-lived consumer is never assigned.
+        """
+        probe = offsets_consumer(self.opts.conf)
+        try:
+            return true_high(probe, tp[0], tp[1], low, reported, self.timeout)
+        finally:
+            probe.close()
 
     def close(self) -> None:
         self.consumer.close()
