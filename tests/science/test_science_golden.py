@@ -31,8 +31,32 @@ def test_every_shared_alert_is_in_the_frozen_table(frozen, computed):
 
 
 def test_science_outputs_equal_the_frozen_table(frozen, computed):
-    assert golden.differences(frozen, computed) == []
-    assert computed.equals(frozen)
+    """Exactly, on the machine kind that froze the table. Elsewhere bnn's float32 outputs
+    may differ in their last bits (torch's kernels follow the CPU; measured: up to 1e-6
+    between two x86-64 sandboxes with AVX-512) and are compared within float32 rounding;
+    every other column must still be equal."""
+    if golden.frozen_machine(frozen) == golden.machine():
+        assert golden.differences(frozen, computed) == []
+        assert computed.equals(frozen.replace_schema_metadata(computed.schema.metadata))
+    else:
+        assert golden.differences(frozen, computed, float32_close=True) == []
+
+
+def test_float32_outputs_are_the_only_ones_compared_within_rounding(frozen):
+    """The looser comparison holds nothing else loose: any other column must match exactly."""
+    import pyarrow as pa
+
+    nudged = frozen.column("bnn_snia_mean").to_numpy(zero_copy_only=False) * (1 + 1e-7)
+    close = frozen.set_column(frozen.schema.get_field_index("bnn_snia_mean"), "bnn_snia_mean",
+                              pa.array(nudged, frozen.schema.field("bnn_snia_mean").type))
+    assert golden.differences(frozen, close, float32_close=True) == []
+    assert golden.differences(frozen, close) != []
+    far = frozen.set_column(frozen.schema.get_field_index("bnn_snia_mean"), "bnn_snia_mean",
+                            pa.array(nudged * 1.001, frozen.schema.field("bnn_snia_mean").type))
+    assert golden.differences(frozen, far, float32_close=True) != []
+    ra = frozen.column("ra").to_numpy(zero_copy_only=False) * (1 + 1e-12)
+    moved = frozen.set_column(frozen.schema.get_field_index("ra"), "ra", pa.array(ra, frozen.schema.field("ra").type))
+    assert golden.differences(frozen, moved, float32_close=True) != []
 
 
 def test_outputs_do_not_depend_on_the_batch_split(shared_data, computed):
