@@ -21,8 +21,8 @@ import re
 import sqlite3
 import struct
 import threading
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from fink_like.archive.backends.base import ArchiveBackend, Cells, Row
