@@ -77,8 +77,8 @@ def _setup_lock(path: Path):
 
     Processes that open one new file at once (the executors' Python workers warming up)
     would otherwise race on the switch to WAL, which SQLite refuses with "database is
-    locked" at once rather than waiting out the busy timeout (measured: one start in 20
-    with four processes).
+    locked" at once rather than waiting out the busy timeout
+    (``tests/archive/test_backends.py`` opens one file from six processes at once).
     """
     with open(path.with_name(path.name + ".setup-lock"), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
