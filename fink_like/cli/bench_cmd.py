@@ -37,11 +37,16 @@ def register(sub) -> None:
     p.add_argument("--keep-data", action="store_true",
                    help="keep each trial's alert spool, lake, archive and checkpoints under var/bench/<time>/ "
                         "(by default they are removed after the trial: several GB each)")
+    p.add_argument("--settle-memory", action="store_true",
+                   help="first fill the machine's free memory with page cache (a file of that size under "
+                        "var/bench/<time>/, deleted at the end), as on a broker that has been running: "
+                        "on a VM that hands free memory back to its host, the first touch of each page is "
+                        "several times dearer (docs/benchmarks.md)")
     p.set_defaults(handler=run)
 
 
 def run(args, settings) -> int:
-    from fink_like.jobs.bench import ceiling_messages, decode_ceiling, trial_settings
+    from fink_like.jobs.bench import ceiling_messages, decode_ceiling, settled_memory, trial_settings
     from fink_like.kafka.embedded import embedded_for_run
 
     if args.burst and args.search:
@@ -54,7 +59,10 @@ def run(args, settings) -> int:
         "ceiling_fastavro_decode_alerts_per_s_one_core": round(ceiling, 1),
     }
     try:
-        with embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
+        with settled_memory(root, size=None if args.settle_memory else 0) as settled, \
+                embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
+            if args.settle_memory:
+                result["settled_memory"] = settled
             if args.burst:
                 result.update(_burst(args, settings, root, bootstrap))
             else:

@@ -46,3 +46,29 @@ def test_usage_errors_exit_2(argv, message, tmp_path, capsys):
     config.write_text("kafka: {embedded: false, bootstrap_servers: '127.0.0.1:1'}\n")
     assert main(["--config", str(config), "bench", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_settled_memory_holds_a_cached_file_for_the_run_and_removes_it(tmp_path):
+    from fink_like.jobs.bench import settled_memory
+
+    fill = tmp_path / "run" / "settled-memory.fill"
+    with pytest.raises(RuntimeError, match="trial failed"):
+        with settled_memory(tmp_path / "run", size=5 << 20, chunk=1 << 20) as summary:
+            assert fill.stat().st_size == 5 << 20 == summary["bytes"]
+            raise RuntimeError("trial failed")
+    assert not fill.exists()  # removed even when the trial fails
+    with settled_memory(tmp_path / "none", size=0) as summary:
+        assert summary == {"bytes": 0, "seconds": 0.0} and not (tmp_path / "none").exists()
+
+
+def test_settled_memory_refuses_more_than_the_free_disk(tmp_path):
+    import shutil
+
+    from fink_like.errors import UsageError
+    from fink_like.jobs.bench import settled_memory
+
+    too_much = shutil.disk_usage(tmp_path).free + (1 << 30)
+    with pytest.raises(UsageError, match="--settle-memory needs"):
+        with settled_memory(tmp_path / "run", size=too_much):
+            pass
+    assert not (tmp_path / "run" / "settled-memory.fill").exists()
