@@ -38,15 +38,15 @@ def register(sub) -> None:
                    help="keep each trial's alert spool, lake, archive and checkpoints under var/bench/<time>/ "
                         "(by default they are removed after the trial: several GB each)")
     p.add_argument("--settle-memory", action="store_true",
-                   help="first fill the machine's free memory with page cache (a file of that size under "
-                        "var/bench/<time>/, deleted at the end), as on a broker that has been running: "
+                   help="before each trial, fill the machine's free memory with page cache (a file of that size under "
+                        "var/bench/<time>/, deleted after the trial), as on a broker that has been running: "
                         "on a VM that hands free memory back to its host, the first touch of each page is "
                         "several times dearer (docs/benchmarks.md)")
     p.set_defaults(handler=run)
 
 
 def run(args, settings) -> int:
-    from fink_like.jobs.bench import ceiling_messages, decode_ceiling, settled_memory, trial_settings
+    from fink_like.jobs.bench import ceiling_messages, decode_ceiling, trial_settings
     from fink_like.kafka.embedded import embedded_for_run
 
     if args.burst and args.search:
@@ -59,10 +59,7 @@ def run(args, settings) -> int:
         "ceiling_fastavro_decode_alerts_per_s_one_core": round(ceiling, 1),
     }
     try:
-        with settled_memory(root, size=None if args.settle_memory else 0) as settled, \
-                embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
-            if args.settle_memory:
-                result["settled_memory"] = settled
+        with embedded_for_run(trial_settings(settings, root, 0)) as bootstrap:
             if args.burst:
                 result.update(_burst(args, settings, root, bootstrap))
             else:
@@ -78,13 +75,16 @@ def run(args, settings) -> int:
 
 
 def _rates(args, settings, root, bootstrap: str) -> dict:
-    from fink_like.jobs.bench import drop_trial, run_trial, trial_settings
+    from fink_like.jobs.bench import drop_trial, run_trial, settled_memory, trial_settings
 
     rates, trials = list(args.rates), []
     while rates and len(trials) < args.max_trials:
         rate = rates.pop(0)
         index = len(trials)
-        trial = run_trial(settings, root, index, rate, args.duration, args.p95_target, args.keep_data)
+        # Per trial: the files of the one before were deleted, and their memory freed.
+        with settled_memory(root, size=None if args.settle_memory else 0) as settled:
+            trial = run_trial(settings, root, index, rate, args.duration, args.p95_target, args.keep_data)
+        trial.settled_memory = settled
         trials.append(trial)
         if not args.keep_data:
             drop_trial(trial_settings(settings, root, index), bootstrap, root / f"trial-{index}")
@@ -98,10 +98,12 @@ def _rates(args, settings, root, bootstrap: str) -> dict:
 
 
 def _burst(args, settings, root, bootstrap: str) -> dict:
-    from fink_like.jobs.bench import drop_trial, trial_settings
+    from fink_like.jobs.bench import drop_trial, settled_memory, trial_settings
     from fink_like.jobs.burst import run_burst
 
-    burst = run_burst(settings, root, args.burst, args.burst_target, args.keep_data)
+    with settled_memory(root, size=None if args.settle_memory else 0) as settled:
+        burst = run_burst(settings, root, args.burst, args.burst_target, args.keep_data)
+    burst.settled_memory = settled
     if not args.keep_data:
         drop_trial(trial_settings(settings, root, 0), bootstrap, root / "trial-0")
     return {"burst": asdict(burst)}

@@ -52,6 +52,7 @@ class Trial:
     published: dict = field(default_factory=dict)  # messages per distribution topic (held by the broker)
     cpu_by_component: dict = field(default_factory=dict)  # CPU seconds per group (jobs/cpu_tree.py)
     cpu_timeline: list = field(default_factory=list)      # [(s since start, cpu_by_component so far)]
+    settled_memory: dict = field(default_factory=dict)    # --settle-memory: bytes held as page cache, seconds
 
 
 class ResourceMonitor(threading.Thread):

@@ -42,6 +42,7 @@ class Burst:
     lost_offsets: int = 0
     sink_errors: dict = field(default_factory=dict)
     published: dict = field(default_factory=dict)  # messages per distribution topic
+    settled_memory: dict = field(default_factory=dict)  # --settle-memory (fink_like.jobs.bench.settled_memory)
 
 
 def run_burst(settings: Settings, root: Path, count: int, target: float = 30.0,
