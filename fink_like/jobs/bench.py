@@ -158,17 +158,23 @@ def settled_memory(folder: Path, reserve: int = 2 << 30, size: int | None = None
     folder.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     try:
-        block = bytes(chunk)
-        with open(path, "wb") as out:
-            for _ in range(size // chunk):
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())  # clean pages: reclaimed without writing them back first
+        write_zeros(path, size, chunk)
         summary["seconds"] = round(time.perf_counter() - t0, 1)
         log.info("memory settled", extra={"gb": round(size / 1e9, 1), "seconds": summary["seconds"]})
         yield summary
     finally:
         path.unlink(missing_ok=True)
+
+
+def write_zeros(path: Path, size: int, chunk: int = 64 << 20) -> None:
+    """Write ``size`` zero bytes (whole chunks) to ``path`` and fsync them: clean page cache,
+    which the kernel reclaims without writing it back first."""
+    block = bytes(chunk)
+    with open(path, "wb") as out:
+        for _ in range(size // chunk):
+            out.write(block)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def trial_settings(settings: Settings, root: Path, index: int) -> Settings:
