@@ -57,44 +57,52 @@ class Associator:
         if not latest:
             return 0
         known = {k[2:].decode(): c for k, c in self.backend.get_many(self.table, [_m(o) for o in latest])}
+        new = [oid for oid in latest if oid not in known]
+        cells = _cells([latest[oid] for oid in new])
+        archived = self._archived_near(new, latest, cells)
         rows, links = [], 0
-        fresh: dict[str, tuple[dict, str]] = {}  # objects new in this batch: values, group
-        for oid, values in latest.items():
-            cells = known.get(oid)
-            if cells is not None:
-                old = json.loads(cells[b"g:latest"])
+        # (survey, cell) -> (order, values, group) of the objects new in this batch so far
+        fresh: dict[tuple[str, int], list[tuple[int, dict, str]]] = {}
+        for order, (oid, values) in enumerate(latest.items()):
+            cells_of = cells.get(oid)
+            if cells_of is None:
+                old = json.loads(known[oid][b"g:latest"])
                 if old["mjd"] >= values["mjd"]:
                     continue
-                group = cells[b"g:group"].decode()
+                group = known[oid][b"g:group"].decode()
             else:
-                group, linked = self._group_for(values, fresh)
-                fresh[oid] = (values, group)
+                group, linked = self._group_for(values, cells_of, archived, fresh)
+                fresh.setdefault((values["survey"], cells_of[0]), []).append((order, values, group))
                 links += linked
-                rows.append((_p(values), {b"g:object": oid.encode()}))
+                rows.append((_p(values, cells_of[0]), {b"g:object": oid.encode()}))
                 rows.append((f"g/{group}/{oid}".encode(), {b"g:survey": values["survey"].encode()}))
             rows.append((_m(oid), {b"g:group": group.encode(), b"g:survey": values["survey"].encode(),
                                    b"g:latest": json.dumps(values).encode()}))
         self.backend.put_many(self.table, rows)
         return links
 
-    def _group_for(self, values: dict, fresh: dict[str, tuple[dict, str]]) -> tuple[str, int]:
-        other = "lsst" if values["survey"] == "ztf" else "ztf"
-        nside = 2**ORDER
-        centre = hp.ang2pix(nside, values["ra"], values["dec"], nest=True, lonlat=True)
-        cells = [int(c) for c in hp.get_all_neighbours(nside, centre, nest=True) if c >= 0] + [int(centre)]
-        candidates = []
-        for cell in sorted(set(cells)):
-            prefix = f"p/{other}/{cell:012d}/".encode()
-            candidates += [c[b"g:object"].decode() for _, c in self.backend.scan_prefix(self.table, prefix)]
+    def _archived_near(self, new: list[str], latest: dict, cells: dict) -> dict[tuple[str, int], list]:
+        """``(survey, cell) -> [(values, group)]`` of archived objects in the cells around the
+        new objects, of the other survey; every cell is scanned once, all its objects read at once."""
+        wanted = sorted({(_other(latest[oid]["survey"]), cell) for oid in new for cell in cells[oid]})
+        prefixes = [f"p/{survey}/{cell:012d}/".encode() for survey, cell in wanted]
+        in_cell = {key: [c[b"g:object"].decode() for _, c in rows]
+                   for key, rows in zip(wanted, self.backend.scan_prefixes(self.table, prefixes))}
         found = {k[2:].decode(): (json.loads(c[b"g:latest"]), c[b"g:group"].decode()) for k, c in
-                 self.backend.get_many(self.table, [_m(o) for o in candidates])}
-        found.update({o: vg for o, vg in fresh.items() if vg[0]["survey"] == other})
-        objs = list(found)
-        pairs = pairs_within([values["ra"]], [values["dec"]], [found[o][0]["ra"] for o in objs],
-                             [found[o][0]["dec"] for o in objs], self.radius)
+                 self.backend.get_many(self.table, [_m(o) for objs in in_cell.values() for o in objs])}
+        return {key: [found[o] for o in objs if o in found] for key, objs in in_cell.items()}
+
+    def _group_for(self, values: dict, cells: list[int], archived: dict, fresh: dict) -> tuple[str, int]:
+        """The group of the nearest other-survey object within the radius, archived or new
+        earlier in this batch, with the cells scanned in order; else a group of its own."""
+        other = _other(values["survey"])
+        candidates = [vg for cell in sorted(set(cells)) for vg in archived.get((other, cell), ())]
+        candidates += [(v, g) for _, v, g in sorted(x for cell in set(cells) for x in fresh.get((other, cell), ()))]
+        pairs = pairs_within([values["ra"]], [values["dec"]], [v["ra"] for v, _ in candidates],
+                             [v["dec"] for v, _ in candidates], self.radius)
         if not pairs:
             return f"{values['survey']}:{values['object_id']}", 0
-        return found[objs[min(pairs, key=lambda p: p[2])[1]]][1], 1
+        return candidates[min(pairs, key=lambda p: p[2])[1]][1], 1
 
     def group(self, object_id: str) -> dict | None:
         """``{"group", "members": [{"object_id", "survey", "latest"}]}`` of an object, or None."""
@@ -136,9 +144,23 @@ def _m(object_id: str) -> bytes:
     return f"m/{object_id}".encode()
 
 
-def _p(values: dict) -> bytes:
-    cell = int(hp.ang2pix(2**ORDER, values["ra"], values["dec"], nest=True, lonlat=True))
+def _p(values: dict, cell: int) -> bytes:
     return f"p/{values['survey']}/{cell:012d}/{values['object_id']}".encode()
+
+
+def _other(survey: str) -> str:
+    return "lsst" if survey == "ztf" else "ztf"
+
+
+def _cells(objects: list[dict]) -> dict[str, list[int]]:
+    """``object_id -> [its cell, then the cells around it]`` (HEALPix nested, :data:`ORDER`)."""
+    if not objects:
+        return {}
+    nside = 2**ORDER
+    centre = hp.ang2pix(nside, [o["ra"] for o in objects], [o["dec"] for o in objects], nest=True, lonlat=True)
+    around = hp.get_all_neighbours(nside, centre, nest=True)  # (8, n), -1 where a cell has fewer
+    return {o["object_id"]: [int(centre[i])] + [int(c) for c in around[:, i] if c >= 0]
+            for i, o in enumerate(objects)}
 
 
 def _newest_per_object(table: pa.Table) -> dict[str, dict]:

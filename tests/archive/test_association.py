@@ -70,3 +70,53 @@ def test_same_batch_pairs_and_brute_force(associator):
         if len(members) == 2:
             linked.add((members[1], members[0]))
     assert linked == expected and 5 < len(expected) < 40
+
+
+def test_crowded_batches_link_as_the_nearest_earlier_counterpart(associator):
+    """Against the rule itself, brute force: each new object, in time order, joins the group
+    of the nearest object of the other survey within 1.5", archived or new earlier in its
+    batch, else founds its own. Crowded fields (many objects per cell and its neighbours)
+    over three batches, so archived and same-batch counterparts compete."""
+    rng = np.random.default_rng(11)
+    centres = [(rng.uniform(0, 360), rng.uniform(-80, 80)) for _ in range(6)]
+    seen: dict[str, tuple[str, float, float, str]] = {}  # object -> survey, ra, dec, group
+    serial = 0
+    for batch in range(3):
+        rows = []
+        for _ in range(120):
+            ra0, dec0 = centres[rng.integers(len(centres))]
+            ra, dec = offset(ra0, dec0, rng.uniform(0, 20), angle=rng.uniform(0, 360))
+            survey = "ztf" if rng.random() < 0.5 else "lsst"
+            serial += 1
+            rows.append((survey, f"{survey}-{serial}", serial, 60000.0 + batch + serial * 1e-4, ra, dec,
+                         18.0, "g", 1))
+        expected = {}
+        archived = dict(seen)
+        for survey, oid, _aid, _mjd, ra, dec, *_ in rows:  # already in time order
+            others = [v for v in {**archived, **expected}.values() if v[0] != survey]
+            sep = SkyCoord(ra * u.deg, dec * u.deg).separation(
+                SkyCoord([v[1] for v in others] * u.deg, [v[2] for v in others] * u.deg)).arcsec if others else []
+            near = [(s, v[3]) for s, v in zip(sep, others) if s <= 1.5]
+            expected[oid] = (survey, ra, dec, min(near)[1] if near else f"{survey}:{oid}")
+        links = associator.update(alerts(rows))
+        assert links == sum(g != f"{s}:{o}" for o, (s, _, _, g) in expected.items())
+        for oid, (_, _, _, group) in expected.items():
+            assert associator.group(oid)["group"] == group, oid
+        seen.update(expected)
+    assert sum(g != f"{s}:{o}" for o, (s, _, _, g) in seen.items()) > 20  # the rule was exercised
+
+
+def test_scan_prefixes_answers_like_one_scan_per_prefix(archive_settings):
+    from fink_like.archive.backends.base import ArchiveBackend
+
+    backend = open_backend(archive_settings)
+    try:
+        backend.create_tables({"t": ("g",)})
+        rng = np.random.default_rng(3)
+        backend.put_many("t", [(f"p/ztf/{rng.integers(40):012d}/{i}".encode(), {b"g:o": b"%d" % i})
+                               for i in range(500)] + [(b"\xff\xff", {b"g:o": b"x"})])
+        prefixes = [f"p/ztf/{c:012d}/".encode() for c in range(45)] + [b"p/", b"p/ztf/0000000000", b"\xff", b"q"]
+        prefixes = prefixes * 3 + [f"p/ztf/{c:012d}/".encode() for c in range(300)]  # more than one query
+        assert backend.scan_prefixes("t", prefixes) == ArchiveBackend.scan_prefixes(backend, "t", prefixes)
+    finally:
+        backend.close()

@@ -16,6 +16,7 @@ Files made before keep their layout and still work.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import re
 import sqlite3
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from fink_like.archive.backends.base import ArchiveBackend, Cells, Row
+from fink_like.archive.backends.base import ArchiveBackend, Cells, Row, prefix_stop
 from fink_like.errors import ArchiveBusy, ArchiveError
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -242,6 +243,25 @@ class EmbeddedBackend(ArchiveBackend):
             sql += " LIMIT ?"
             params.append(int(limit))
         return iter([(bytes(k), unpack_cells(v)) for k, v in self._read(table, sql, params)])
+
+    def scan_prefixes(self, table: str, prefixes: Sequence[bytes]) -> list[list[Row]]:
+        # One query per 200 prefixes (a range per prefix, OR-ed: SQLite walks the key index
+        # once per range), the rows then split between the prefixes by bisection.
+        self._families_of(table)
+        ranges = [(bytes(p), prefix_stop(bytes(p))) for p in prefixes]
+        cells: dict[bytes, bytes] = {}
+        for i in range(0, len(ranges), 200):
+            chunk = ranges[i:i + 200]
+            where = " OR ".join("(row >= ?)" if stop is None else "(row >= ? AND row < ?)" for _, stop in chunk)
+            params = [b for start, stop in chunk for b in ((start,) if stop is None else (start, stop))]
+            cells.update(self._read(table, f'SELECT row, cells FROM "{table}" WHERE {where}', params))
+        keys = sorted(cells)
+        out = []
+        for start, stop in ranges:
+            lo = bisect.bisect_left(keys, start)
+            hi = len(keys) if stop is None else bisect.bisect_left(keys, stop)
+            out.append([(bytes(k), unpack_cells(cells[k])) for k in keys[lo:hi]])
+        return out
 
     def delete(self, table: str, key: bytes) -> None:
         self._families_of(table)
