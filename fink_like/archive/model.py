@@ -69,6 +69,9 @@ CLASS_RULES = (
     ("Microlensing candidate", lambda r: _above(r, "mulens_prob")),
     ("Galaxy-hosted transient", lambda r: _matched(r, "mangrove")),
 )
+CLASS_COLUMNS = ("sso_class", "xm_vsx_name", "xm_gcvs_name", "xm_spicy_name", "xm_4lac_name", "xm_3hsp_name",
+                 "snia_prob", "bnn_snia_mean", "mulens_prob", "xm_mangrove_name")
+"""Every column :data:`CLASS_RULES` reads: :func:`classify` needs a row of these only."""
 CLASS_THRESHOLD = 0.5
 UNKNOWN_CLASS = "Unclassified"
 CLASSES = tuple(name for name, _ in CLASS_RULES) + (UNKNOWN_CLASS,)

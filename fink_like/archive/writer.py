@@ -83,12 +83,13 @@ def build_rows(table: pa.Table, stamps: list[dict] | None = None) -> dict[str, l
     if bad.any():
         raise ArchiveError(f"cannot archive alert {values['alert_id'][int(np.argmax(bad))]}: bad ra/dec")
     pixels = hp.ang2pix(model.NSIDE, ra % 360.0, dec, nest=True, lonlat=True)
+    class_columns = [c for c in model.CLASS_COLUMNS if c in values]
     out = {t: [] for t in model.TABLES}
     for i in range(n):
         oid, mjd, aid = values["object_id"][i], values["mjd"][i], values["alert_id"][i]
         key = model.main_key(oid, mjd, aid)
         cells = {qualifiers[c]: encoded[c][i] for c in columns if encoded[c][i] is not None}
-        label = model.classify({c: values[c][i] for c in columns})
+        label = model.classify({c: values[c][i] for c in class_columns})
         cells[b"a:class"] = codec.encode_value(label)
         out["alerts"].append((key, cells))
         pointer = {b"i:key": key}

@@ -136,3 +136,19 @@ def test_writer_pickles_for_executors_and_reports_unreachable_hbase(archive_sett
     dead = make_settings(archive={"backend": "hbase", "hbase_port": 1, "retries": 1})
     with pytest.raises(ArchiveError, match="after 2 attempts"):
         ArchiveWriter(dead).write(alerts)
+
+
+def test_class_columns_are_every_column_the_class_rules_read():
+    """build_rows classifies each alert from model.CLASS_COLUMNS alone: a rule reading any
+    other column would be classified as if that column were null."""
+    from fink_like.archive import model
+
+    read = set()
+
+    class Row(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+    assert model.classify(Row()) == model.UNKNOWN_CLASS  # no rule matches: every rule reads all it needs
+    assert read == set(model.CLASS_COLUMNS)
