@@ -85,7 +85,7 @@ class Associator:
         """``(survey, cell) -> [(values, group)]`` of archived objects in the cells around the
         new objects, of the other survey; every cell is scanned once, all its objects read at once."""
         wanted = sorted({(_other(latest[oid]["survey"]), cell) for oid in new for cell in cells[oid]})
-        prefixes = [f"p/{survey}/{cell:012d}/".encode() for survey, cell in wanted]
+        prefixes = [_cell_prefix(survey, cell) for survey, cell in wanted]
         in_cell = {key: [c[b"g:object"].decode() for _, c in rows]
                    for key, rows in zip(wanted, self.backend.scan_prefixes(self.table, prefixes))}
         found = {k[2:].decode(): (json.loads(c[b"g:latest"]), c[b"g:group"].decode()) for k, c in
@@ -144,8 +144,13 @@ def _m(object_id: str) -> bytes:
     return f"m/{object_id}".encode()
 
 
+def _cell_prefix(survey: str, cell: int) -> bytes:
+    """Key prefix of one survey's objects in one cell of the position index."""
+    return f"p/{survey}/{cell:012d}/".encode()
+
+
 def _p(values: dict, cell: int) -> bytes:
-    return f"p/{values['survey']}/{cell:012d}/{values['object_id']}".encode()
+    return _cell_prefix(values["survey"], cell) + values["object_id"].encode()
 
 
 def _other(survey: str) -> str:

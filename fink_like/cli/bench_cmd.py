@@ -82,7 +82,7 @@ def _rates(args, settings, root, bootstrap: str) -> dict:
         rate = rates.pop(0)
         index = len(trials)
         # Per trial: the files of the one before were deleted, and their memory freed.
-        with settled_memory(root, size=None if args.settle_memory else 0) as settled:
+        with settled_memory(root, size=_settle_size(args)) as settled:
             trial = run_trial(settings, root, index, rate, args.duration, args.p95_target, args.keep_data)
         trial.settled_memory = settled
         trials.append(trial)
@@ -101,12 +101,17 @@ def _burst(args, settings, root, bootstrap: str) -> dict:
     from fink_like.jobs.bench import drop_trial, settled_memory, trial_settings
     from fink_like.jobs.burst import run_burst
 
-    with settled_memory(root, size=None if args.settle_memory else 0) as settled:
+    with settled_memory(root, size=_settle_size(args)) as settled:
         burst = run_burst(settings, root, args.burst, args.burst_target, args.keep_data)
     burst.settled_memory = settled
     if not args.keep_data:
         drop_trial(trial_settings(settings, root, 0), bootstrap, root / "trial-0")
     return {"burst": asdict(burst)}
+
+
+def _settle_size(args) -> int | None:
+    """``settled_memory``'s size: None (the free memory) with --settle-memory, else 0 (nothing)."""
+    return None if args.settle_memory else 0
 
 
 def psutil_cpus() -> int:

@@ -134,9 +134,9 @@ def settled_memory(folder: Path, reserve: int = 2 << 30, size: int | None = None
     freshly started machine instead has gigabytes of free memory, and a virtual machine
     with *free page reporting* (Firecracker's ``page_reporting``, the sandbox of
     ``docs/benchmarks.md``) has handed those pages back to its host: the first write
-    into each of them costs a host fault (writing 4 GB there cost 3.7 times the kernel
-    time of writing it over recycled page cache). Until the trial's own writes have
-    filled the memory once, the pipeline pays that on every page it touches.
+    into each of them costs a host fault (``bin/bench_first_touch`` measures it against
+    a write over recycled page cache). Until the trial's own writes have filled the
+    memory once, the pipeline pays that on every page it touches.
 
     This writes a file of ``size`` bytes (default: free memory less ``reserve``) under
     ``folder`` and keeps it, clean and cached, until the ``with`` block ends, when it is

@@ -233,12 +233,8 @@ class EmbeddedBackend(ArchiveBackend):
     def scan(self, table: str, start: bytes = b"", stop: bytes | None = None,
              limit: int | None = None) -> Iterator[Row]:
         self._families_of(table)
-        sql = f'SELECT row, cells FROM "{table}" WHERE row >= ?'
-        params: list = [bytes(start)]
-        if stop is not None:
-            sql += " AND row < ?"
-            params.append(bytes(stop))
-        sql += " ORDER BY row"
+        where, params = _key_range(bytes(start), None if stop is None else bytes(stop))
+        sql = f'SELECT row, cells FROM "{table}" WHERE {where} ORDER BY row'
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
@@ -251,9 +247,9 @@ class EmbeddedBackend(ArchiveBackend):
         ranges = [(bytes(p), prefix_stop(bytes(p))) for p in prefixes]
         cells: dict[bytes, bytes] = {}
         for i in range(0, len(ranges), 200):
-            chunk = ranges[i:i + 200]
-            where = " OR ".join("(row >= ?)" if stop is None else "(row >= ? AND row < ?)" for _, stop in chunk)
-            params = [b for start, stop in chunk for b in ((start,) if stop is None else (start, stop))]
+            clauses = [_key_range(start, stop) for start, stop in ranges[i:i + 200]]
+            where = " OR ".join(f"({clause})" for clause, _ in clauses)
+            params = [b for _, bounds in clauses for b in bounds]
             cells.update(self._read(table, f'SELECT row, cells FROM "{table}" WHERE {where}', params))
         keys = sorted(cells)
         out = []
@@ -298,6 +294,13 @@ class EmbeddedBackend(ArchiveBackend):
             return self._db.execute(sql, params)
         except sqlite3.Error as exc:
             raise ArchiveError(f"archive table {table!r} in {self.path}: {exc}") from exc
+
+
+def _key_range(start: bytes, stop: bytes | None) -> tuple[str, list]:
+    """SQL condition and parameters of ``start <= row < stop`` (``stop`` None: no upper bound)."""
+    if stop is None:
+        return "row >= ?", [start]
+    return "row >= ? AND row < ?", [start, stop]
 
 
 def _check_name(table: str) -> None:
